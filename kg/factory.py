@@ -1,0 +1,30 @@
+"""Open the configured graph store (the one place that picks a backend)."""
+
+from __future__ import annotations
+
+from cosmo.kg.store import AsyncGraphStore, GraphStore
+from cosmo.settings import Settings
+
+__all__ = ["open_async_store", "open_store"]
+
+
+def open_store(settings: Settings) -> GraphStore:
+    """A :class:`GraphStore` for ``settings.backend``; connects lazily."""
+    if settings.backend == "neo4j":
+        from cosmo.kg.neo4j_store import Neo4jStore
+
+        return Neo4jStore.from_settings(settings)
+    from cosmo.kg.falkordb_store import FalkorDBStore
+
+    return FalkorDBStore.from_settings(settings)
+
+
+def open_async_store(settings: Settings) -> AsyncGraphStore:
+    """An :class:`AsyncGraphStore` for ``settings.backend``; connects lazily."""
+    if settings.backend == "neo4j":
+        from cosmo.kg.neo4j_store import AsyncNeo4jStore
+
+        return AsyncNeo4jStore.from_settings(settings)
+    from cosmo.kg.falkordb_store import AsyncFalkorDBStore
+
+    return AsyncFalkorDBStore.from_settings(settings)

@@ -1,0 +1,239 @@
+"""``GraphStore`` on FalkorDB, through the official ``falkordb`` client (RESP, not Bolt).
+
+FalkorDB's Bolt port is not used: it crashed on requests over 4 KiB and was removed
+upstream. Construct with a client you made, or use :meth:`FalkorDBStore.from_settings`;
+neither touches the network until the first query.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cosmo.errors import GraphStoreError, StoreUnavailable
+from cosmo.kg.store import Health, Row, WriteSummary, batched
+
+if TYPE_CHECKING:
+    from falkordb import FalkorDB
+
+    from cosmo.settings import Settings
+
+__all__ = ["AsyncFalkorDBStore", "FalkorDBStore", "to_plain"]
+
+
+def to_plain(value: Any) -> Any:
+    """Turn client objects (nodes, edges, paths) into plain maps and lists."""
+    from falkordb import Edge, Node, Path
+
+    if isinstance(value, Node):
+        return dict(value.properties)
+    if isinstance(value, Edge):
+        return {"type": value.relation, **dict(value.properties)}
+    if isinstance(value, Path):
+        return {
+            "nodes": [to_plain(n) for n in value.nodes()],
+            "edges": [to_plain(e) for e in value.edges()],
+        }
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    return value
+
+
+def _rows(result: Any) -> list[Row]:
+    names = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
+    names = [n.decode() if isinstance(n, bytes) else n for n in names]
+    return [dict(zip(names, (to_plain(c) for c in row), strict=False)) for row in result.result_set]
+
+
+def _summary(result: Any) -> WriteSummary:
+    return WriteSummary(
+        nodes_created=int(result.nodes_created),
+        nodes_deleted=int(result.nodes_deleted),
+        relationships_created=int(result.relationships_created),
+        relationships_deleted=int(result.relationships_deleted),
+        properties_set=int(result.properties_set),
+        rows=_rows(result),
+    )
+
+
+def _wrap(e: Exception, cypher: str) -> Exception:
+    import redis
+
+    if isinstance(e, GraphStoreError):
+        return e
+    if isinstance(e, redis.exceptions.AuthenticationError | redis.exceptions.ConnectionError):
+        return StoreUnavailable(
+            f"FalkorDB is unreachable ({e}). Start it with `cosmo db start` or check "
+            "COSMO_FALKORDB_HOST/PORT/PASSWORD."
+        )
+    if isinstance(e, redis.exceptions.TimeoutError):
+        return StoreUnavailable(f"FalkorDB did not answer in time ({e})")
+    first = cypher.strip().splitlines()[0][:120] if cypher.strip() else ""
+    return GraphStoreError(f"FalkorDB rejected the query ({e}); query starts: {first}")
+
+
+class FalkorDBStore:
+    """A :class:`~cosmo.kg.store.GraphStore` over one FalkorDB graph.
+
+    Args:
+        client: a ``falkordb.FalkorDB`` client, or a function that makes one. The
+            ``FalkorDB`` constructor talks to the server, so :meth:`from_settings`
+            passes a function and the first query connects.
+        graph: the graph (key) name.
+    """
+
+    backend: ClassVar[str] = "falkordb"
+
+    def __init__(self, client: FalkorDB | Callable[[], FalkorDB], graph: str = "cosmo") -> None:
+        self._client = client
+        self.graph_name = graph
+        self._graph_handle: Any = None
+
+    @property
+    def client(self) -> FalkorDB:
+        if callable(self._client) and not hasattr(self._client, "select_graph"):
+            try:
+                self._client = self._client()
+            except Exception as e:
+                raise _wrap(e, "CONNECT") from e
+        return self._client  # type: ignore[return-value]
+
+    @property
+    def _graph(self) -> Any:
+        if self._graph_handle is None:
+            self._graph_handle = self.client.select_graph(self.graph_name)
+        return self._graph_handle
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FalkorDBStore:
+        def connect() -> FalkorDB:
+            from falkordb import FalkorDB
+
+            pw = settings.falkordb_password
+            return FalkorDB(
+                host=settings.falkordb_host,
+                port=settings.falkordb_port,
+                password=pw.get_secret_value() if pw else None,
+                socket_connect_timeout=5,
+            )
+
+        return cls(connect, settings.graph)
+
+    def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]:
+        try:
+            res = self._graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        return _rows(res)
+
+    def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
+        try:
+            res = self._graph.query(cypher, dict(params or {}))
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        return _summary(res)
+
+    def write_batches(
+        self,
+        cypher: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = 5000,
+        param: str = "rows",
+        extra: Mapping[str, Any] | None = None,
+    ) -> Iterator[WriteSummary]:
+        for batch in batched(rows, batch_size):
+            yield self.execute(cypher, {**(extra or {}), param: list(batch)})
+
+    def setup(self, *, embedding_dim: int | None = None) -> list[str]:
+        from cosmo.kg.setup_falkordb import apply_setup
+
+        return apply_setup(self, embedding_dim=embedding_dim)
+
+    def raw_command(self, *args: Any) -> Any:
+        """Send a raw command (``GRAPH.CONSTRAINT``, ``GRAPH.BULK``) to the server."""
+        try:
+            return self.client.connection.execute_command(*args)
+        except Exception as e:
+            raise _wrap(e, " ".join(map(str, args[:2]))) from e
+
+    def exists(self) -> bool:
+        """True when the graph key exists (a bulk build needs it not to)."""
+        try:
+            return self.graph_name in self.client.list_graphs()
+        except Exception as e:
+            raise _wrap(e, "GRAPH.LIST") from e
+
+    def health(self) -> Health:
+        t = time.perf_counter()
+        try:
+            self.client.connection.ping()
+            ok, detail = True, f"graph {self.graph_name!r}"
+        except Exception as e:
+            ok, detail = False, str(_wrap(e, "PING"))
+        return Health(ok, "falkordb", detail, (time.perf_counter() - t) * 1000)
+
+    def clear(self) -> None:
+        if self.exists():
+            try:
+                self._graph.delete()
+            except Exception as e:
+                raise _wrap(e, "GRAPH.DELETE") from e
+
+    def close(self) -> None:
+        if not callable(self._client) or hasattr(self._client, "select_graph"):
+            self._client.close()  # type: ignore[union-attr]
+
+
+class AsyncFalkorDBStore:
+    """An :class:`~cosmo.kg.store.AsyncGraphStore` over FalkorDB's asyncio client."""
+
+    backend: ClassVar[str] = "falkordb"
+
+    def __init__(self, client: Any, graph: str = "cosmo") -> None:
+        self.client = client
+        self.graph_name = graph
+        self._graph = client.select_graph(graph)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, max_connections: int = 64) -> AsyncFalkorDBStore:
+        from falkordb.asyncio import FalkorDB as AsyncFalkorDB
+        from redis.asyncio import BlockingConnectionPool
+
+        pw = settings.falkordb_password
+        pool = BlockingConnectionPool(
+            host=settings.falkordb_host,
+            port=settings.falkordb_port,
+            password=pw.get_secret_value() if pw else None,
+            max_connections=max_connections,
+            socket_connect_timeout=2,
+            timeout=5,
+            decode_responses=True,
+        )
+        return cls(AsyncFalkorDB(connection_pool=pool), settings.graph)
+
+    async def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]:
+        try:
+            res = await self._graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        return _rows(res)
+
+    async def health(self) -> Health:
+        t = time.perf_counter()
+        try:
+            await self.client.connection.ping()  # type: ignore[union-attr]
+            ok, detail = True, f"graph {self.graph_name!r}"
+        except Exception as e:
+            ok, detail = False, str(_wrap(e, "PING"))
+        return Health(ok, "falkordb", detail, (time.perf_counter() - t) * 1000)
+
+    async def close(self) -> None:
+        await self.client.aclose() if hasattr(self.client, "aclose") else None

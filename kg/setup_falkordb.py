@@ -1,0 +1,77 @@
+"""Constraints and indexes for FalkorDB.
+
+FalkorDB has no ``IF NOT EXISTS``: an index that is already there is reported as an error,
+which :func:`apply_setup` treats as success. Unique constraints are created with the
+``GRAPH.CONSTRAINT CREATE`` command and need an exact-match index on the same property
+first; the server builds them in the background.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cosmo.errors import GraphStoreError
+from cosmo.kg.schema import RELATIONS
+
+if TYPE_CHECKING:
+    from cosmo.kg.falkordb_store import FalkorDBStore
+
+__all__ = ["UNIQUE_KEYS", "apply_setup", "setup_statements"]
+
+UNIQUE_KEYS: dict[str, str] = {"Product": "id", "Query": "key", "Intention": "id", "LoadRun": "id"}
+
+
+def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
+    """Cypher DDL, in order (constraints are separate commands, see :func:`apply_setup`)."""
+    stmts = [f"CREATE INDEX FOR (n:{lbl}) ON (n.{key})" for lbl, key in UNIQUE_KEYS.items()]
+    stmts += [
+        "CREATE INDEX FOR (p:Product) ON (p.type, p.domain)",
+        "CREATE INDEX FOR (i:Intention) ON (i.tail_type)",
+        "CREATE INDEX FOR (r:LoadRun) ON (r.seq)",
+        "CALL db.idx.fulltext.createNodeIndex('Intention', 'text')",
+        "CALL db.idx.fulltext.createNodeIndex('Product', 'title')",
+        "CALL db.idx.fulltext.createNodeIndex('Query', 'text')",
+    ]
+    stmts += [f"CREATE INDEX FOR ()-[r:{rel}]-() ON (r.created_seq)" for rel in RELATIONS]
+    if embedding_dim:
+        stmts.append(
+            "CREATE VECTOR INDEX FOR (p:Product) ON (p.embedding) "
+            f"OPTIONS {{dimension: {int(embedding_dim)}, similarityFunction: 'cosine'}}"
+        )
+    return stmts
+
+
+def _already(e: Exception) -> bool:
+    msg = str(e).lower()
+    return "already indexed" in msg or "already exists" in msg or "already" in msg
+
+
+def apply_setup(store: FalkorDBStore, *, embedding_dim: int | None = None) -> list[str]:
+    """Create indexes and unique constraints; safe to run again."""
+    done = []
+    for stmt in setup_statements(embedding_dim=embedding_dim):
+        try:
+            store.execute(stmt)
+        except GraphStoreError as e:
+            if not _already(e):
+                raise
+        done.append(stmt)
+    for lbl, key in UNIQUE_KEYS.items():
+        args = (
+            "GRAPH.CONSTRAINT",
+            "CREATE",
+            store.graph_name,
+            "UNIQUE",
+            "NODE",
+            lbl,
+            "PROPERTIES",
+            1,
+            key,
+        )
+        try:
+            store.raw_command(*args)
+        except GraphStoreError as e:
+            if not _already(e):
+                raise
+        done.append(" ".join(map(str, args)))
+    return done

@@ -1,0 +1,35 @@
+"""Constraints and indexes for Neo4j 5 (run once per database; every statement is idempotent)."""
+
+from __future__ import annotations
+
+from cosmo.kg.schema import RELATIONS
+
+__all__ = ["setup_statements"]
+
+
+def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
+    """The DDL statements, in order. Relation names come from the schema, never from input."""
+    stmts = [
+        "CREATE CONSTRAINT product_id IF NOT EXISTS FOR (p:Product) REQUIRE p.id IS UNIQUE",
+        "CREATE CONSTRAINT query_key IF NOT EXISTS FOR (q:Query) REQUIRE q.key IS UNIQUE",
+        "CREATE CONSTRAINT intention_id IF NOT EXISTS FOR (i:Intention) REQUIRE i.id IS UNIQUE",
+        "CREATE CONSTRAINT loadrun_id IF NOT EXISTS FOR (r:LoadRun) REQUIRE r.id IS UNIQUE",
+        "CREATE INDEX product_type IF NOT EXISTS FOR (p:Product) ON (p.type)",
+        "CREATE INDEX product_domain IF NOT EXISTS FOR (p:Product) ON (p.domain)",
+        "CREATE INDEX intention_tail_type IF NOT EXISTS FOR (i:Intention) ON (i.tail_type)",
+        "CREATE INDEX loadrun_seq IF NOT EXISTS FOR (r:LoadRun) ON (r.seq)",
+        "CREATE FULLTEXT INDEX intention_text IF NOT EXISTS FOR (i:Intention) ON EACH [i.text]",
+        "CREATE FULLTEXT INDEX product_title IF NOT EXISTS FOR (p:Product) ON EACH [p.title]",
+        "CREATE FULLTEXT INDEX query_text IF NOT EXISTS FOR (q:Query) ON EACH [q.text]",
+    ]
+    for rel in RELATIONS:
+        stmts.append(
+            f"CREATE INDEX rel_{rel.lower()}_run IF NOT EXISTS FOR ()-[r:{rel}]-() ON (r.created_seq)"
+        )
+    if embedding_dim:
+        stmts.append(
+            "CREATE VECTOR INDEX product_embedding IF NOT EXISTS FOR (p:Product) ON (p.embedding) "
+            f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(embedding_dim)}, "
+            "`vector.similarity_function`: 'cosine'}}"
+        )
+    return stmts

@@ -1,0 +1,136 @@
+"""The one interface every graph database sits behind.
+
+A :class:`GraphStore` runs parameterised Cypher and returns plain rows (``dict`` of
+column name to scalar, list or map), never driver objects, so callers work the same on
+FalkorDB and Neo4j. Queries shared by both backends use the portable subset described
+in ``cypher/README.md``: no ``EXISTS {}``/``COUNT {}`` subqueries, no ``elementId``, no
+APOC; return scalars or maps; use DISTINCT or aggregation where path de-duplication
+could change row counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "AsyncGraphStore",
+    "GraphStore",
+    "Health",
+    "Row",
+    "WriteSummary",
+    "batched",
+]
+
+Row = dict[str, Any]
+Backend = Literal["falkordb", "neo4j"]
+
+
+@dataclass
+class WriteSummary:
+    """Counters a write reports, summed over batches."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+    rows: list[Row] = field(default_factory=list)
+
+    def __iadd__(self, other: WriteSummary) -> WriteSummary:
+        self.nodes_created += other.nodes_created
+        self.nodes_deleted += other.nodes_deleted
+        self.relationships_created += other.relationships_created
+        self.relationships_deleted += other.relationships_deleted
+        self.properties_set += other.properties_set
+        self.rows.extend(other.rows)
+        return self
+
+
+@dataclass(frozen=True)
+class Health:
+    """Result of :meth:`GraphStore.health`."""
+
+    ok: bool
+    backend: str
+    detail: str
+    latency_ms: float
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Synchronous graph database access."""
+
+    backend: Backend
+
+    def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]:
+        """Run a read-only query and return its rows."""
+        ...
+
+    def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
+        """Run one write query (in one transaction) and return its counters and rows."""
+        ...
+
+    def write_batches(
+        self,
+        cypher: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = 5000,
+        param: str = "rows",
+        extra: Mapping[str, Any] | None = None,
+    ) -> Iterator[WriteSummary]:
+        """Run ``cypher`` once per batch with the batch bound to ``$<param>``; yield each summary.
+
+        Each batch is one transaction. The query is expected to start with
+        ``UNWIND $rows AS row``.
+        """
+        ...
+
+    def setup(self, *, embedding_dim: int | None = None) -> list[str]:
+        """Create constraints and indexes (idempotent); return the statements run."""
+        ...
+
+    def health(self) -> Health:
+        """Check that the database answers."""
+        ...
+
+    def clear(self) -> None:
+        """Delete every node, relationship and index of this graph (tests, rebuilds)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+@runtime_checkable
+class AsyncGraphStore(Protocol):
+    """Asynchronous reads for the API (resolvers must not block the event loop)."""
+
+    backend: Backend
+
+    async def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]: ...
+
+    async def health(self) -> Health: ...
+
+    async def close(self) -> None: ...
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Split an iterable into lists of at most ``size`` items."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,71 @@
+"""Settings shared by every part of cosmo, read from the environment (prefix ``COSMO_``).
+
+Build them once, in a factory or at the CLI entry point, and pass them down::
+
+    settings = Settings()            # reads COSMO_* variables and .env
+    store = open_store(settings)     # cosmo.kg.open_store
+
+Parts with settings of their own (generation, refinement, the API) define their own
+``BaseSettings`` classes with their own prefixes; this one holds what they share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Where cosmo keeps its state and which graph database it talks to."""
+
+    model_config = SettingsConfigDict(env_prefix="COSMO_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(
+        default=Path(".cosmo"),
+        description="Folder for the embedded database, caches, converted models and artifacts.",
+    )
+    backend: Literal["falkordb", "neo4j"] = "falkordb"
+    graph: str = Field(default="cosmo", description="FalkorDB graph name.")
+
+    falkordb_host: str = "127.0.0.1"
+    falkordb_port: int = 6390
+    falkordb_password: SecretStr | None = None
+
+    neo4j_uri: str = "bolt://localhost:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+
+    batch_size: int = Field(default=5000, ge=1, le=1_000_000)
+
+    @field_validator("state_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    @property
+    def data_dir(self) -> Path:
+        """Embedded database files (AOF, RDB)."""
+        return self.state_dir / "db"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Converted models, generation caches."""
+        return self.state_dir / "cache"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Pipeline outputs with their manifests."""
+        return self.state_dir / "artifacts"
+
+    @property
+    def redis_url(self) -> str:
+        """URL of the embedded server, which the API's cache and feature store share."""
+        pw = self.falkordb_password.get_secret_value() if self.falkordb_password else None
+        auth = f":{pw}@" if pw else ""
+        return f"redis://{auth}{self.falkordb_host}:{self.falkordb_port}"
