@@ -57,7 +57,11 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(path, device=self.device)
             except Exception as e:
                 raise ModelError(f"Could not load the embedding model {path!r}: {e}") from e
-            self.dim = int(self._model.get_sentence_embedding_dimension())
+            get_dim = (
+                getattr(self._model, "get_embedding_dimension", None)
+                or self._model.get_sentence_embedding_dimension
+            )
+            self.dim = int(get_dim())
         return self._model
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
