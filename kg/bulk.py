@@ -1,0 +1,280 @@
+"""First builds through the databases' bulk paths.
+
+* **FalkorDB**: ``GRAPH.BULK`` through ``falkordb-bulk-loader``. It only builds a graph that
+  does not exist yet, so :func:`bulk_load_if_empty` takes it when the graph has no nodes,
+  and otherwise returns ``None`` (the caller then loads incrementally with ``MERGE``).
+* **Neo4j**: :func:`write_neo4j_import` writes the CSVs and header files for
+  ``neo4j-admin database import full`` (run with the database stopped).
+
+Both write the same nodes, edges and properties as the incremental loader.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cosmo.errors import GraphStoreError, InputError
+from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
+from cosmo.kg.store import WriteSummary
+from cosmo.kg.validate import read_table, validate_triples
+from cosmo.kg.versions import begin_run, finish_run
+from cosmo.manifest import file_digest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cosmo.kg.falkordb_store import FalkorDBStore
+    from cosmo.settings import Settings
+
+__all__ = ["bulk_load_if_empty", "edge_tables", "write_neo4j_import"]
+
+_NODE_COLS: dict[str, list[tuple[str, str]]] = {
+    "products": [("id", "STRING"), ("title", "STRING"), ("type", "STRING"), ("domain", "STRING")],
+    "queries": [("key", "STRING"), ("text", "STRING")],
+    "intentions": [
+        ("id", "STRING"),
+        ("text", "STRING"),
+        ("tail_type", "STRING"),
+        ("aliases", "ARRAY"),
+    ],
+}
+_LABEL = {"products": "Product", "queries": "Query", "intentions": "Intention"}
+_EDGE_PROPS = [
+    ("created_run", "STRING"),
+    ("created_seq", "INT"),
+    ("created_at", "STRING"),
+    ("updated_run", "STRING"),
+    ("sources", "ARRAY"),
+    ("frequency", "INT"),
+    ("plausibility", "DOUBLE"),
+    ("typicality", "DOUBLE"),
+    ("model", "STRING"),
+    ("pipeline_run", "STRING"),
+]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return json.dumps([str(x) for x in v], ensure_ascii=False)
+    return str(v)
+
+
+def edge_tables(
+    steps: list[WriteStep], run: str, seq: int, now: str
+) -> Iterable[tuple[str, str, str, list[list[Any]]]]:
+    """(start label, type, end label, rows of [start, end, *props]) for every edge step."""
+    for st in steps:
+        if st.kind == "search_buy":
+            yield (
+                "Query",
+                "SEARCH_BUY",
+                "Product",
+                [[r["q"], r["p"], r["count"], run] for r in st.rows],
+            )
+        elif st.kind == "co_buy":
+            yield (
+                "Product",
+                "CO_BUY",
+                "Product",
+                [[r["a"], r["b"], r["count"], run] for r in st.rows],
+            )
+        elif st.kind == "knowledge":
+            rows = []
+            for r in st.rows:
+                sources = [p[0] for p in r["pairs"]]
+                freq = sum(int(p[1]) for p in r["pairs"])
+                rows.append(
+                    [
+                        r["h"],
+                        r["i"],
+                        run,
+                        seq,
+                        now,
+                        run,
+                        sources,
+                        freq,
+                        r["pl"],
+                        r["ty"],
+                        r["model"],
+                        r["prun"],
+                    ]
+                )
+            yield str(st.head_label), str(st.relation), "Intention", rows
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([_cell(v) for v in r])
+
+
+def _graph_is_empty(store: FalkorDBStore) -> bool:
+    if not store.exists():
+        return True
+    return int(store.query("MATCH (n) RETURN count(n) AS n")[0]["n"]) == 0
+
+
+def bulk_load_if_empty(
+    store: FalkorDBStore, path: Path, *, settings: Settings, max_rejected: float = 0.5
+) -> LoadReport | None:
+    """Build an empty graph from a triples file with ``GRAPH.BULK``; ``None`` if not empty."""
+    if not _graph_is_empty(store):
+        return None
+    t0 = time.perf_counter()
+    df, lines = read_table(Path(path))
+    checked = validate_triples(df, lines, file=str(path))
+    if checked.frame.empty or len(checked.errors) / max(checked.total, 1) > max_rejected:
+        first = checked.errors[0] if checked.errors else "no rows"
+        raise InputError(
+            f"{len(checked.errors)} of {checked.total} rows are invalid (first: {first}); nothing was loaded",
+            file=str(path),
+        )
+    report = bulk_build(store, checked.frame, settings=settings, source=str(path))
+    report.rows, report.errors = checked.total, checked.errors
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def bulk_build(
+    store: FalkorDBStore, good: pd.DataFrame, *, settings: Settings, source: str = "inline"
+) -> LoadReport:
+    """Write CSVs for the plan and run the bulk loader into a graph that must not exist yet."""
+    from falkordb_bulk_loader.bulk_insert import bulk_insert
+
+    steps = plan_writes(good)
+    seq, run_id, now = (
+        1,
+        f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}-bulk",
+        datetime.now(UTC).isoformat(),
+    )
+    if store.exists():
+        store.clear()  # an empty graph (indexes only) is rebuilt
+    with tempfile.TemporaryDirectory(prefix="cosmo-bulk-") as tmp:
+        args = [
+            store.graph_name,
+            "--server-url",
+            settings.redis_url,
+            "--enforce-schema",
+            "--escapechar",
+            "none",
+        ]
+        for st in steps:
+            if st.kind in _NODE_COLS:
+                cols = _NODE_COLS[st.kind]
+                lbl = _LABEL[st.kind]
+                header = (
+                    [f"{cols[0][0]}:ID({lbl})"]
+                    + [f"{n}:{t}" for n, t in cols[1:]]
+                    + ["created_run:STRING"]
+                )
+                p = Path(tmp) / f"{st.kind}.csv"
+                _write_csv(p, header, ([r.get(n) for n, _ in cols] + [run_id] for r in st.rows))
+                args += ["--nodes-with-label", lbl, str(p)]
+        for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, seq, now)):
+            props = (
+                [("count", "INT"), ("created_run", "STRING")]
+                if rel in ("SEARCH_BUY", "CO_BUY")
+                else _EDGE_PROPS
+            )
+            header = [f":START_ID({start})", f":END_ID({end})"] + [f"{n}:{t}" for n, t in props]
+            p = Path(tmp) / f"edges_{i}.csv"
+            _write_csv(p, header, rows)
+            args += ["--relations-with-type", rel, str(p)]
+        try:
+            bulk_insert.main(args=args, standalone_mode=False)
+        except SystemExit as e:
+            if e.code not in (0, None):
+                raise GraphStoreError(
+                    f"the FalkorDB bulk loader failed (exit {e.code}); see the messages above"
+                ) from e
+        except Exception as e:
+            raise GraphStoreError(f"the FalkorDB bulk loader failed: {e}") from e
+    store.setup(embedding_dim=384)
+    run = begin_run(
+        store,
+        digest=json.dumps({"bulk": source}),
+        params={"bulk": True, "file": source},
+        total_batches=0,
+    )
+    if run.id != run_id:  # record the bulk run under the id the edges carry
+        store.execute(
+            "MATCH (r:LoadRun {id: $old}) SET r.id = $new, r.seq = $seq",
+            {"old": run.id, "new": run_id, "seq": seq},
+        )
+    counts = WriteSummary(
+        nodes_created=sum(len(s.rows) for s in steps if s.kind in _NODE_COLS),
+        relationships_created=sum(len(rows) for *_, rows in edge_tables(steps, run_id, seq, now)),
+    )
+    finish_run(store, run_id, counts, rejected=0, loaded=len(good))
+    return LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)
+
+
+def write_neo4j_import(path: Path, out_dir: Path) -> str:
+    """Write neo4j-admin import CSVs for a triples file; return the command to run."""
+    df, lines = read_table(Path(path))
+    checked = validate_triples(df, lines, file=str(path))
+    if checked.frame.empty:
+        raise InputError("no valid rows; nothing written", file=str(path))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run_id, now = f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}-import", datetime.now(UTC).isoformat()
+    steps = plan_writes(checked.frame)
+    neo_type = {"STRING": "string", "INT": "long", "DOUBLE": "double", "ARRAY": "string[]"}
+    parts = ["neo4j-admin database import full neo4j --overwrite-destination --array-delimiter='|'"]
+    for st in steps:
+        if st.kind in _NODE_COLS:
+            cols = _NODE_COLS[st.kind]
+            lbl = _LABEL[st.kind]
+            header = (
+                [f"{cols[0][0]}:ID({lbl})"]
+                + [f"{n}:{neo_type[t]}" for n, t in cols[1:]]
+                + ["created_run:string", ":LABEL"]
+            )
+            p = out / f"{st.kind}.csv"
+            rows = (
+                [r.get(n) if t != "ARRAY" else "|".join(r.get(n) or []) for n, t in cols]
+                + [run_id, lbl]
+                for r in st.rows
+            )
+            _write_csv(p, header, rows)
+            parts.append(f"--nodes={p.name}")
+    for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, 1, now)):
+        props = (
+            [("count", "INT"), ("created_run", "STRING")]
+            if rel in ("SEARCH_BUY", "CO_BUY")
+            else _EDGE_PROPS
+        )
+        header = (
+            [f":START_ID({start})", f":END_ID({end})"]
+            + [f"{n}:{neo_type[t]}" for n, t in props]
+            + [":TYPE"]
+        )
+        p = out / f"edges_{i}.csv"
+        _write_csv(
+            p,
+            header,
+            (
+                [*r[:2], *("|".join(v) if isinstance(v, list) else v for v in r[2:]), rel]
+                for r in rows
+            ),
+        )
+        parts.append(f"--relationships={p.name}")
+    (out / "IMPORT.md").write_text(
+        "Run from this folder with the Neo4j database stopped, then start it and run\n"
+        "`cosmo kg setup` against it to create the constraints and indexes:\n\n    "
+        + " ".join(parts)
+        + "\n"
+    )
+    _ = file_digest
+    return " ".join(parts)
