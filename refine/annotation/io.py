@@ -1,0 +1,307 @@
+"""Export and import labels as JSONL or CSV.
+
+**Export** writes one row per (item, annotator) with the five answers, the note, the time
+and, for people reading the file, the item's context (behaviour, source, target, relation,
+tail). JSONL answers are ``true``/``false``; CSV answers are ``yes``/``no``.
+
+**Import is all-or-nothing per file.** The whole file is read and checked first; if any
+row is bad, nothing from that file is stored and :class:`AnnotationImportError` lists every
+problem (file, line, field): an unknown item id, a missing or unreadable answer, two rows
+for the same (item, annotator) with different answers (conflict), a repeated row
+(duplicate), a row that contradicts a label already stored (conflict) and a truncated file
+(a last line cut off). Rows identical to labels already stored are skipped, so importing
+the same file twice is harmless. The good file is then written in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cosmo.errors import InputError
+from cosmo.manifest import Manifest
+from cosmo.refine.annotation.items import QUESTIONS, Label
+from cosmo.refine.annotation.store import AnnotationStore
+
+__all__ = [
+    "AnnotationImportError",
+    "ImportReport",
+    "export_labels",
+    "import_labels",
+    "labels_to_text",
+    "parse_answer",
+]
+
+Format = Literal["jsonl", "csv"]
+_CONTEXT = ("behaviour", "source", "target", "relation", "tail")
+_COLUMNS = ("item_id", "annotator", *QUESTIONS, "note", "created_at", *_CONTEXT)
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f"}
+_MAX_LISTED = 20
+
+
+class AnnotationImportError(InputError):
+    """An import was refused; ``problems`` holds every :class:`InputError` found."""
+
+    def __init__(self, problems: Sequence[InputError], file: str) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
+        super().__init__(
+            f"{first.reason}{tail}; nothing from this file was imported",
+            file=file,
+            line=first.line,
+            field=first.field,
+        )
+
+    def describe(self) -> str:
+        """Every problem, one per line."""
+        return "\n".join(str(p) for p in self.problems[:_MAX_LISTED]) + (
+            f"\n... {len(self.problems) - _MAX_LISTED} more"
+            if len(self.problems) > _MAX_LISTED
+            else ""
+        )
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    file: str
+    rows: int
+    inserted: int
+    unchanged: int
+
+
+def _format_of(path: Path, fmt: str | None) -> Format:
+    f = (fmt or path.suffix.lstrip(".")).lower()
+    if f in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    if f == "csv":
+        return "csv"
+    raise InputError("unknown format; use a .jsonl or .csv file (or --format)", file=str(path))
+
+
+def parse_answer(value: Any, *, file: str, line: int, field: str) -> bool:
+    """A yes/no answer from ``true``/``false``, ``yes``/``no``, ``y``/``n`` or ``1``/``0``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in _TRUE:
+            return True
+        if v in _FALSE:
+            return False
+    if value is None or value == "":
+        raise InputError("missing answer (expected yes or no)", file=file, line=line, field=field)
+    raise InputError(f"answer {value!r} is not yes or no", file=file, line=line, field=field)
+
+
+# -- export -------------------------------------------------------------------------------
+def _rows(store: AnnotationStore, annotator: str | None) -> Iterator[dict[str, Any]]:
+    items = {it["item_id"]: it for it in store.items()}
+    for lab in store.labels(annotator):
+        row = lab.as_row()
+        it = items.get(lab.item_id, {})
+        row.update({k: it.get(k) for k in _CONTEXT})
+        yield row
+
+
+def labels_to_text(store: AnnotationStore, fmt: Format, annotator: str | None = None) -> str:
+    """All labels (or one annotator's) as JSONL or CSV text."""
+    buf = io.StringIO()
+    if fmt == "jsonl":
+        for row in _rows(store, annotator):
+            buf.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        w = csv.DictWriter(buf, fieldnames=list(_COLUMNS), lineterminator="\n")
+        w.writeheader()
+        for row in _rows(store, annotator):
+            w.writerow({k: ("yes" if v else "no") if k in QUESTIONS else v for k, v in row.items()})
+    return buf.getvalue()
+
+
+def export_labels(
+    store: AnnotationStore, path: Path, *, fmt: str | None = None, annotator: str | None = None
+) -> Path:
+    """Write labels to ``path`` (atomically) with a manifest; format from the suffix."""
+    f = _format_of(path, fmt)
+    m = Manifest(stage="annotation-export", parameters={"format": f, "annotator": annotator})
+    text = labels_to_text(store, f, annotator)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    m.count("labels", max(text.count("\n") - (1 if f == "csv" else 0), 0))
+    m.write(path)
+    return path
+
+
+# -- import -------------------------------------------------------------------------------
+def _read_jsonl(path: Path, problems: list[InputError]) -> list[tuple[int, Mapping[str, Any]]]:
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    ends_clean = text.endswith("\n")
+    out: list[tuple[int, Mapping[str, Any]]] = []
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        last = i == len(lines) or (i == len(lines) - 1 and not lines[-1])
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            if last and not ends_clean:
+                msg = f"the file is truncated: the last line is cut off ({e.msg})"
+            else:
+                msg = f"not valid JSON ({e.msg} at column {e.colno})"
+            problems.append(InputError(msg, file=str(path), line=i))
+            continue
+        if not isinstance(row, dict):
+            problems.append(InputError("expected a JSON object", file=str(path), line=i))
+            continue
+        out.append((i, row))
+    return out
+
+
+def _read_csv(path: Path, problems: list[InputError]) -> list[tuple[int, Mapping[str, Any]]]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(InputError("empty file (expected a header line)", file=str(path), line=1))
+        return []
+    header = [h.strip() for h in header]
+    missing = [c for c in ("item_id", "annotator", *QUESTIONS) if c not in header]
+    if missing:
+        problems.append(
+            InputError("header lacks a required column", file=str(path), line=1, field=missing[0])
+        )
+        return []
+    out: list[tuple[int, Mapping[str, Any]]] = []
+    rows = list(reader)
+    ends_clean = text.endswith("\n")
+    line = 1
+    for n, cells in enumerate(rows):
+        line += 1
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            last = n == len(rows) - 1
+            if last and not ends_clean and len(cells) < len(header):
+                msg = (
+                    f"the file is truncated: the last row has {len(cells)} of {len(header)} fields"
+                )
+            else:
+                msg = f"row has {len(cells)} fields, the header has {len(header)}"
+            fld = header[len(cells)] if len(cells) < len(header) else None
+            problems.append(InputError(msg, file=str(path), line=line, field=fld))
+            continue
+        out.append((line, dict(zip(header, cells, strict=True))))
+    return out
+
+
+def import_labels(store: AnnotationStore, path: Path, *, fmt: str | None = None) -> ImportReport:
+    """Check every row of ``path`` and store its new labels in one transaction.
+
+    Raises :class:`AnnotationImportError` (an :class:`InputError`) naming the file, line and
+    field of each problem; then nothing from the file is stored.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    f = _format_of(path, fmt)
+    file = str(path)
+    problems: list[InputError] = []
+    rows = _read_jsonl(path, problems) if f == "jsonl" else _read_csv(path, problems)
+    known = store.item_ids()
+    stored = {(lab.item_id, lab.annotator): lab for lab in store.labels()}
+    seen: dict[tuple[str, str], tuple[int, dict[str, bool]]] = {}
+    new: list[Label] = []
+    unchanged = 0
+    for line, row in rows:
+        item_id = str(row.get("item_id") or "").strip()
+        annotator = str(row.get("annotator") or "").strip()
+        if not item_id:
+            problems.append(InputError("missing item id", file=file, line=line, field="item_id"))
+            continue
+        if item_id not in known:
+            problems.append(
+                InputError(f"unknown item id {item_id!r}", file=file, line=line, field="item_id")
+            )
+            continue
+        if not annotator:
+            problems.append(
+                InputError("missing annotator id", file=file, line=line, field="annotator")
+            )
+            continue
+        try:
+            answers = {
+                q: parse_answer(row.get(q), file=file, line=line, field=q) for q in QUESTIONS
+            }
+        except InputError as e:
+            problems.append(e)
+            continue
+        key = (item_id, annotator)
+        if key in seen:
+            first, prev = seen[key]
+            if prev == answers:
+                problems.append(
+                    InputError(f"duplicate row (same as line {first})", file=file, line=line)
+                )
+            else:
+                q = next(q for q in QUESTIONS if prev[q] != answers[q])
+                problems.append(
+                    InputError(
+                        f"conflicting labels for item {item_id!r} by {annotator!r}: line {first} "
+                        f"says {'yes' if prev[q] else 'no'}, this line says {'yes' if answers[q] else 'no'}",
+                        file=file,
+                        line=line,
+                        field=q,
+                    )
+                )
+            continue
+        seen[key] = (line, answers)
+        old = stored.get(key)
+        if old is not None:
+            if dict(old.answers) == answers:
+                unchanged += 1
+                continue
+            q = next(q for q in QUESTIONS if old.answers[q] != answers[q])
+            problems.append(
+                InputError(
+                    f"conflicts with the stored label of item {item_id!r} by {annotator!r} "
+                    f"(stored {'yes' if old.answers[q] else 'no'}); adjudicate instead of re-importing",
+                    file=file,
+                    line=line,
+                    field=q,
+                )
+            )
+            continue
+        note = row.get("note")
+        created = row.get("created_at")
+        new.append(
+            Label(
+                item_id=item_id,
+                annotator=annotator,
+                answers=answers,
+                note=str(note) if note else "",
+                created_at=str(created) if created else "",
+            )
+        )
+    if problems:
+        problems.sort(key=lambda p: p.line or 0)
+        raise AnnotationImportError(problems, file)
+    try:
+        store.insert_labels(new)
+    except InputError as e:
+        raise InputError(f"{e.reason}; nothing from this file was imported", file=file) from e
+    return ImportReport(file=file, rows=len(rows), inserted=len(new), unchanged=unchanged)
