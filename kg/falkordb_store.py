@@ -7,6 +7,7 @@ neither touches the network until the first query.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -191,37 +192,59 @@ class FalkorDBStore:
 
 
 class AsyncFalkorDBStore:
-    """An :class:`~cosmo.kg.store.AsyncGraphStore` over FalkorDB's asyncio client."""
+    """An :class:`~cosmo.kg.store.AsyncGraphStore` over FalkorDB's asyncio client.
+
+    ``client`` is a ``falkordb.asyncio.FalkorDB`` or a function making one; the function
+    runs on first use, in a thread (the client probes the server when constructed), and
+    again on the next call if the server was down.
+    """
 
     backend: ClassVar[str] = "falkordb"
 
     def __init__(self, client: Any, graph: str = "cosmo") -> None:
-        self.client = client
+        self._client = client
         self.graph_name = graph
-        self._graph = client.select_graph(graph)
+        self._graph_handle: Any = None
+
+    async def _connected(self) -> Any:
+        if callable(self._client) and not hasattr(self._client, "select_graph"):
+            try:
+                self._client = await asyncio.to_thread(self._client)
+            except Exception as e:
+                raise _wrap(e, "CONNECT") from e
+        return self._client
+
+    async def _graph(self) -> Any:
+        if self._graph_handle is None:
+            self._graph_handle = (await self._connected()).select_graph(self.graph_name)
+        return self._graph_handle
 
     @classmethod
     def from_settings(cls, settings: Settings, *, max_connections: int = 64) -> AsyncFalkorDBStore:
-        from falkordb.asyncio import FalkorDB as AsyncFalkorDB
-        from redis.asyncio import BlockingConnectionPool
+        def connect() -> Any:
+            from falkordb.asyncio import FalkorDB as AsyncFalkorDB
+            from redis.asyncio import BlockingConnectionPool
 
-        pw = settings.falkordb_password
-        pool = BlockingConnectionPool(
-            host=settings.falkordb_host,
-            port=settings.falkordb_port,
-            password=pw.get_secret_value() if pw else None,
-            max_connections=max_connections,
-            socket_connect_timeout=2,
-            timeout=5,
-            decode_responses=True,
-        )
-        return cls(AsyncFalkorDB(connection_pool=pool), settings.graph)
+            pw = settings.falkordb_password
+            pool = BlockingConnectionPool(
+                host=settings.falkordb_host,
+                port=settings.falkordb_port,
+                password=pw.get_secret_value() if pw else None,
+                max_connections=max_connections,
+                socket_connect_timeout=2,
+                timeout=5,
+                decode_responses=True,
+            )
+            return AsyncFalkorDB(connection_pool=pool, socket_connect_timeout=2)
+
+        return cls(connect, settings.graph)
 
     async def query(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
     ) -> list[Row]:
         try:
-            res = await self._graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
+            graph = await self._graph()
+            res = await graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
         except Exception as e:
             raise _wrap(e, cypher) from e
         return _rows(res)
@@ -229,11 +252,17 @@ class AsyncFalkorDBStore:
     async def health(self) -> Health:
         t = time.perf_counter()
         try:
-            await self.client.connection.ping()  # type: ignore[union-attr]
+            await (await self._connected()).connection.ping()
             ok, detail = True, f"graph {self.graph_name!r}"
         except Exception as e:
             ok, detail = False, str(_wrap(e, "PING"))
         return Health(ok, "falkordb", detail, (time.perf_counter() - t) * 1000)
 
     async def close(self) -> None:
-        await self.client.aclose() if hasattr(self.client, "aclose") else None
+        client = self._client
+        if callable(client) and not hasattr(client, "select_graph"):
+            return
+        if hasattr(client, "aclose"):
+            await client.aclose()
+        elif hasattr(getattr(client, "connection", None), "aclose"):
+            await client.connection.aclose()
