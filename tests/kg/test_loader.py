@@ -213,7 +213,7 @@ def test_wrong_encoding_names_the_line_and_writes_nothing(store, tmp_path) -> No
 def test_empty_files_are_clear_errors(store, tmp_path, content) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "empty.csv"
     p.write_bytes(content)
-    with pytest.raises(InputError, match="empty|no rows"):
+    with pytest.raises(InputError, match=r"empty|no rows"):
         load_triples_file(store, p)
 
 
