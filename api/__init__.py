@@ -1,1 +1,49 @@
-"""cosmo.api"""
+"""cosmo.api: the GraphQL API, the search-navigation page and online explanations.
+
+Public names are imported lazily, so ``import cosmo.api`` stays cheap for the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cosmo.api.app import create_app
+    from cosmo.api.cache import CacheStore, Explanation, FeatureStore
+    from cosmo.api.explain import ExplainService, ExplainWorker, refresh
+    from cosmo.api.navigation import GraphRecommender, Recommender
+    from cosmo.api.settings import ApiSettings
+
+__all__ = [
+    "ApiSettings",
+    "CacheStore",
+    "ExplainService",
+    "ExplainWorker",
+    "Explanation",
+    "FeatureStore",
+    "GraphRecommender",
+    "Recommender",
+    "create_app",
+    "refresh",
+]
+
+_WHERE = {
+    "create_app": "cosmo.api.app",
+    "ApiSettings": "cosmo.api.settings",
+    "CacheStore": "cosmo.api.cache",
+    "Explanation": "cosmo.api.cache",
+    "FeatureStore": "cosmo.api.cache",
+    "ExplainService": "cosmo.api.explain",
+    "ExplainWorker": "cosmo.api.explain",
+    "refresh": "cosmo.api.explain",
+    "GraphRecommender": "cosmo.api.navigation",
+    "Recommender": "cosmo.api.navigation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'cosmo.api' has no attribute {name!r}")

@@ -1,0 +1,261 @@
+"""Batched graph reads behind the API's DataLoaders.
+
+Every function here takes a list of keys and answers all of them with one parameterised
+Cypher query (one database round trip), so resolvers never cause N+1 queries. Only the
+portable Cypher subset is used (see ``cypher/README.md``); relation names are checked with
+:func:`cosmo.kg.schema.relation_type` and are passed as parameters, never spliced in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cosmo.kg.schema import relation_type
+from cosmo.kg.store import AsyncGraphStore, Row
+
+__all__ = ["EdgePage", "GraphReader", "NodePage", "Page"]
+
+PRODUCT = "{id: p.id, title: p.title, type: p.type, domain: p.domain}"
+INTENTION = "{id: i.id, text: i.text, tail_type: i.tail_type, aliases: i.aliases}"
+EDGE = (
+    "{relation: type(r), plausibility: r.plausibility, typicality: r.typicality, "
+    "frequency: r.frequency, sources: r.sources[0..5], n_sources: size(r.sources), "
+    "model: r.model, pipeline_run: r.pipeline_run, created_run: r.created_run, "
+    "created_at: r.created_at, intention: " + INTENTION + "}"
+)
+PLAUS = "coalesce(r.plausibility, 0.0)"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a list: ``items[skip : skip + limit]`` and the full length."""
+
+    items: list[Row]
+    total: int
+    skip: int
+
+
+@dataclass(frozen=True)
+class EdgePage:
+    """Key of a paged knowledge-edge load: whose edges, which relations, which slice."""
+
+    node: str
+    relations: tuple[str, ...] | None = None
+    min_plausibility: float = 0.0
+    skip: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class NodePage:
+    """Key of a paged neighbour load."""
+
+    node: str
+    skip: int = 0
+    limit: int = 20
+
+
+def relations_of(names: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Canonical relation names (raises SchemaError on an unknown one)."""
+    if not names:
+        return None
+    return tuple(sorted({relation_type(n) for n in names}))
+
+
+class GraphReader:
+    """Batched reads over an :class:`AsyncGraphStore`; one instance per app."""
+
+    def __init__(self, store: AsyncGraphStore, *, timeout_ms: int | None = None) -> None:
+        self.store = store
+        self.timeout_ms = timeout_ms
+
+    async def rows(self, cypher: str, params: dict[str, Any]) -> list[Row]:
+        return await self.store.query(cypher, params, timeout_ms=self.timeout_ms)
+
+    # -- nodes -------------------------------------------------------------------
+    async def products(self, ids: Sequence[str]) -> list[Row | None]:
+        rows = await self.rows(
+            f"UNWIND $ids AS k MATCH (p:Product {{id: k}}) RETURN k, {PRODUCT} AS v",
+            {"ids": list(set(ids))},
+        )
+        found = {r["k"]: r["v"] for r in rows}
+        return [found.get(i) for i in ids]
+
+    async def queries(self, keys: Sequence[str]) -> list[Row | None]:
+        rows = await self.rows(
+            "UNWIND $ids AS k MATCH (q:Query {key: k}) RETURN k, {key: q.key, text: q.text} AS v",
+            {"ids": list(set(keys))},
+        )
+        found = {r["k"]: r["v"] for r in rows}
+        return [found.get(k) for k in keys]
+
+    async def intentions(self, ids: Sequence[str]) -> list[Row | None]:
+        rows = await self.rows(
+            f"UNWIND $ids AS k MATCH (i:Intention {{id: k}}) RETURN k, {INTENTION} AS v",
+            {"ids": list(set(ids))},
+        )
+        found = {r["k"]: r["v"] for r in rows}
+        return [found.get(i) for i in ids]
+
+    async def embeddings(self, ids: Sequence[str]) -> list[list[float] | None]:
+        rows = await self.rows(
+            "UNWIND $ids AS k MATCH (p:Product {id: k}) RETURN k, p.embedding AS v",
+            {"ids": list(set(ids))},
+        )
+        found = {r["k"]: r["v"] for r in rows}
+        return [found.get(i) for i in ids]
+
+    # -- paged one-to-many reads -------------------------------------------------
+    async def _paged(self, keys: Sequence[Any], group: Any, cypher: Any, params: Any) -> list[Page]:
+        """Run ``cypher`` once per distinct ``group(key)``; it returns ``k, total, items``."""
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        for k in keys:
+            groups[group(k)].append(k)
+        out: dict[Hashable, Page] = {}
+        for g, members in groups.items():
+            p = params(g)
+            rows = await self.rows(cypher(g), {"ids": list({m.node for m in members}), **p})
+            by = {r["k"]: r for r in rows}
+            for m in members:
+                r = by.get(m.node)
+                out[m] = Page(list(r["items"]) if r else [], int(r["total"]) if r else 0, m.skip)
+        return [out[k] for k in keys]
+
+    async def knowledge(self, keys: Sequence[EdgePage], label: str) -> list[Page]:
+        """Knowledge edges of Product (``label='Product'``) or Query nodes, best first."""
+        node = "(p:Product {id: k})" if label == "Product" else "(p:Query {key: k})"
+
+        def cypher(g: tuple[Any, ...]) -> str:
+            rel = " AND type(r) IN $rels" if g[0] else ""
+            return (
+                f"UNWIND $ids AS k MATCH {node}-[r]->(i:Intention) "
+                f"WHERE {PLAUS} >= $minp{rel} "
+                f"WITH k, r, i ORDER BY {PLAUS} DESC, i.id "
+                f"WITH k, collect({EDGE}) AS xs "
+                "RETURN k, size(xs) AS total, xs[$skip..$end] AS items"
+            )
+
+        return await self._paged(
+            keys,
+            lambda e: (e.relations, e.min_plausibility, e.skip, e.limit),
+            cypher,
+            lambda g: {
+                "rels": list(g[0] or []),
+                "minp": g[1],
+                "skip": g[2],
+                "end": g[2] + g[3],
+            },
+        )
+
+    async def _neighbours(
+        self, keys: Sequence[NodePage], match: str, item: str, order: str
+    ) -> list[Page]:
+        cypher = (
+            f"UNWIND $ids AS k {match} WITH k, {item} AS x ORDER BY {order} "
+            "WITH k, collect(x) AS xs RETURN k, size(xs) AS total, xs[$skip..$end] AS items"
+        )
+        return await self._paged(
+            keys,
+            lambda e: (e.skip, e.limit),
+            lambda g: cypher,
+            lambda g: {"skip": g[0], "end": g[0] + g[1]},
+        )
+
+    async def co_bought(self, keys: Sequence[NodePage]) -> list[Page]:
+        return await self._neighbours(
+            keys,
+            "MATCH (o:Product {id: k})-[c:CO_BUY]-(p:Product)",
+            f"{{count: c.count, product: {PRODUCT}}}",
+            "coalesce(c.count, 0) DESC, p.id",
+        )
+
+    async def query_products(self, keys: Sequence[NodePage]) -> list[Page]:
+        return await self._neighbours(
+            keys,
+            "MATCH (q:Query {key: k})-[s:SEARCH_BUY]->(p:Product)",
+            f"{{count: s.count, product: {PRODUCT}}}",
+            "coalesce(s.count, 0) DESC, p.id",
+        )
+
+    async def intention_products(self, keys: Sequence[NodePage]) -> list[Page]:
+        return await self._neighbours(
+            keys,
+            "MATCH (i:Intention {id: k})<-[r]-(p:Product)",
+            f"{{relation: type(r), plausibility: r.plausibility, product: {PRODUCT}}}",
+            f"{PLAUS} DESC, p.id",
+        )
+
+    async def intention_queries(self, keys: Sequence[NodePage]) -> list[Page]:
+        return await self._neighbours(
+            keys,
+            "MATCH (i:Intention {id: k})<-[r]-(q:Query)",
+            "{relation: type(r), plausibility: r.plausibility, key: q.key, text: q.text}",
+            f"{PLAUS} DESC, q.key",
+        )
+
+    async def related_intentions(self, keys: Sequence[NodePage]) -> list[Page]:
+        """Intentions sharing products with the given one, by number of shared products."""
+        cypher = (
+            "UNWIND $ids AS k MATCH (j:Intention {id: k})<--(p:Product)-->(i:Intention) "
+            "WHERE i.id <> k WITH k, i, count(DISTINCT p) AS shared "
+            f"ORDER BY shared DESC, i.id WITH k, collect({{shared: shared, intention: {INTENTION}}}) AS xs "
+            "RETURN k, size(xs) AS total, xs[$skip..$end] AS items"
+        )
+        return await self._paged(
+            keys,
+            lambda e: (e.skip, e.limit),
+            lambda g: cypher,
+            lambda g: {"skip": g[0], "end": g[0] + g[1]},
+        )
+
+    async def explained_co_buys(self, keys: Sequence[NodePage]) -> list[Page]:
+        """Co-bought products with the knowledge edges whose provenance is that pair."""
+        cypher = (
+            "UNWIND $ids AS k MATCH (o:Product {id: k})-[c:CO_BUY]-(p:Product) "
+            "WITH k, o, c, p, CASE WHEN o.id < p.id THEN 'cb:' + o.id + '|' + p.id "
+            "ELSE 'cb:' + p.id + '|' + o.id END AS pk "
+            "MATCH (o)-[r]->(i:Intention) WHERE pk IN r.sources "
+            f"WITH k, c, p, collect({EDGE}) AS why ORDER BY coalesce(c.count, 0) DESC, p.id "
+            f"WITH k, collect({{count: c.count, product: {PRODUCT}, edges: why}}) AS xs "
+            "RETURN k, size(xs) AS total, xs[$skip..$end] AS items"
+        )
+        return await self._paged(
+            keys,
+            lambda e: (e.skip, e.limit),
+            lambda g: cypher,
+            lambda g: {"skip": g[0], "end": g[0] + g[1]},
+        )
+
+    async def similar(self, keys: Sequence[NodePage]) -> list[Page]:
+        """Nearest products by the ``embedding`` property (vector index on FalkorDB)."""
+        out: dict[NodePage, Page] = {}
+        by_k: dict[int, list[NodePage]] = defaultdict(list)
+        for key in keys:
+            by_k[key.limit].append(key)
+        for k, members in by_k.items():
+            rows = await self.similar_rows([m.node for m in members], k)
+            for m in members:
+                items = rows.get(m.node, [])
+                out[m] = Page(items, len(items), 0)
+        return [out[k] for k in keys]
+
+    async def similar_rows(self, ids: Sequence[str], k: int) -> dict[str, list[Row]]:
+        if self.store.backend == "neo4j":
+            proc = "db.index.vector.queryNodes('product_embedding', $n, o.embedding)"
+        else:
+            proc = "db.idx.vector.queryNodes('Product', 'embedding', $n, o.embedding)"
+        rows = await self.rows(
+            "UNWIND $ids AS k MATCH (o:Product {id: k}) WHERE o.embedding IS NOT NULL "
+            f"CALL {proc} YIELD node, score WITH k, node AS p, score WHERE p.id <> k "
+            f"RETURN k, score, {PRODUCT} AS product",
+            {"ids": list(set(ids)), "n": k + 1},
+        )
+        out: dict[str, list[Row]] = defaultdict(list)
+        for r in rows:
+            # FalkorDB reports a cosine distance, Neo4j a similarity in [0, 1]
+            sim = float(r["score"]) if self.store.backend == "neo4j" else 1.0 - float(r["score"])
+            out[r["k"]].append({"score": sim, "product": r["product"]})
+        return {i: sorted(v, key=lambda x: -x["score"])[:k] for i, v in out.items()}

@@ -1,0 +1,222 @@
+"""Limits that keep one request from hurting the others.
+
+* :func:`cost_rule`: a GraphQL validation rule estimating how many rows an operation asks
+  for (list fields multiply their children by their page size) and rejecting it above
+  ``max_cost``. Depth, alias and token limits come from Strawberry's own extensions.
+* :func:`page_args`: turns ``first``/``after`` into an offset and a size, within limits.
+* :class:`LimitsMiddleware`: a pure ASGI middleware rejecting bodies over ``max_body_bytes``
+  (413) and requests running past ``request_timeout_s`` (504).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+
+__all__ = [
+    "LIST_FIELDS",
+    "ApiError",
+    "LimitsMiddleware",
+    "check_ids",
+    "check_text",
+    "cost_rule",
+    "decode_cursor",
+    "encode_cursor",
+    "page_args",
+]
+
+LIST_FIELDS = {
+    "intentions": "first",
+    "coBought": "first",
+    "explainedCoBuys": "first",
+    "similar": "k",
+    "products": "first",
+    "queries": "first",
+    "related": "first",
+    "facets": "size",
+    "recommend": "k",
+    "relevance": None,
+    "values": None,
+}
+
+
+class ApiError(GraphQLError):
+    """A GraphQL error with a machine-readable ``extensions.code``."""
+
+    def __init__(self, message: str, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not raw.startswith("o:"):
+            raise ValueError(raw)
+        return int(raw[2:]) + 1
+    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+        raise ApiError(
+            f"invalid cursor {cursor[:40]!r}: pass an endCursor from a previous page"
+        ) from e
+
+
+def page_args(first: int | None, after: str | None, default: int, maximum: int) -> tuple[int, int]:
+    """``(skip, limit)`` for a Relay page; rejects sizes outside ``1..maximum``."""
+    n = default if first is None else first
+    if not 1 <= n <= maximum:
+        raise ApiError(f"first must be between 1 and {maximum}, got {n}", "PAGE_SIZE")
+    skip = decode_cursor(after) if after else 0
+    if skip > 100_000:
+        raise ApiError("cursor is too far; narrow the query instead", "PAGE_SIZE")
+    return skip, min(n, maximum)
+
+
+def check_text(value: str, field: str, maximum: int) -> str:
+    if len(value) > maximum:
+        raise ApiError(f"{field} is longer than {maximum} characters", "BAD_INPUT")
+    if not value.strip():
+        raise ApiError(f"{field} must not be empty", "BAD_INPUT")
+    return value
+
+
+def check_ids(values: Sequence[str], field: str, maximum: int) -> list[str]:
+    if len(values) > maximum:
+        raise ApiError(f"{field} holds {len(values)} ids; at most {maximum} allowed", "BAD_INPUT")
+    for v in values:
+        if len(v) > 200:
+            raise ApiError(f"{field} holds an id longer than 200 characters", "BAD_INPUT")
+    return list(values)
+
+
+def cost_rule(max_cost: int, default_page: int, max_page: int) -> type[ValidationRule]:
+    """A validation rule class rejecting operations whose estimated cost exceeds ``max_cost``."""
+
+    class CostLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.ctx = context
+
+        def _size(self, node: FieldNode, arg: str | None) -> int:
+            if arg is None:
+                return default_page
+            for a in node.arguments or ():
+                if a.name.value == arg:
+                    if isinstance(a.value, IntValueNode):
+                        return max(1, int(a.value.value))
+                    return max_page  # a variable: assume the worst
+            return default_page
+
+        def _cost(self, sel: SelectionSetNode | None, mult: int, seen: frozenset[str]) -> int:
+            if sel is None:
+                return 0
+            total = 0
+            for s in sel.selections:
+                if isinstance(s, FieldNode):
+                    name = s.name.value
+                    m = mult * self._size(s, LIST_FIELDS[name]) if name in LIST_FIELDS else mult
+                    total += m + self._cost(s.selection_set, m, seen)
+                elif isinstance(s, InlineFragmentNode):
+                    total += self._cost(s.selection_set, mult, seen)
+                elif isinstance(s, FragmentSpreadNode) and s.name.value not in seen:
+                    frag = self.ctx.get_fragment(s.name.value)
+                    if frag is not None:
+                        total += self._cost(frag.selection_set, mult, seen | {s.name.value})
+                if total > max_cost:
+                    return total
+            return total
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            cost = self._cost(node.selection_set, 1, frozenset())
+            if cost > max_cost:
+                self.report_error(
+                    GraphQLError(
+                        f"query is too expensive (estimated cost over {max_cost}); "
+                        "ask for smaller pages or fewer nested lists",
+                        node,
+                        extensions={"code": "TOO_COMPLEX"},
+                    )
+                )
+
+    return CostLimit
+
+
+class LimitsMiddleware:
+    """Reject oversized bodies (413) and slow requests (504) before they cost more."""
+
+    def __init__(self, app: Any, *, max_body: int, timeout_s: float) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.timeout_s = timeout_s
+
+    async def _reply(self, send: Any, status: int, message: str) -> None:
+        body = json.dumps({"errors": [{"message": message}]}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for k, v in scope.get("headers", ()):
+            if k == b"content-length" and v.isdigit() and int(v) > self.max_body:
+                await self._reply(send, 413, f"request body over {self.max_body} bytes")
+                return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_body:
+                    raise _TooLarge
+            return msg
+
+        started = False
+
+        async def tracking_send(msg: Any) -> None:
+            nonlocal started
+            started = started or msg["type"] == "http.response.start"
+            await send(msg)
+
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reply(send, 413, f"request body over {self.max_body} bytes")
+        except TimeoutError:
+            if not started:
+                await self._reply(send, 504, f"request took longer than {self.timeout_s} s")
+
+
+class _TooLarge(Exception):
+    pass

@@ -1,0 +1,236 @@
+"""Search navigation, recommendation and relevance over the knowledge graph.
+
+Navigation follows COSMO's Figure 9: a query's candidate products are those bought for it
+(``SEARCH_BUY``) and those sharing an intention with it; selecting intentions keeps the
+products that have every selected one; facets are the candidates' intentions grouped by
+relation and tail type, with product counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from cosmo.api.graph import PRODUCT, GraphReader
+from cosmo.kg.store import Row
+
+__all__ = [
+    "Candidates",
+    "Facet",
+    "FacetValue",
+    "GraphRecommender",
+    "Recommendation",
+    "Recommender",
+    "Relevance",
+    "candidates",
+    "facets",
+    "fulltext_terms",
+    "relevance",
+]
+
+_FILTER = (
+    "MATCH (p)-->(si:Intention) WHERE si.id IN $sel "
+    "WITH p, {keep}, count(DISTINCT si) AS hit WHERE hit = $nsel "
+)
+
+
+@dataclass
+class Candidates:
+    """Ranked candidate products of one navigation request."""
+
+    products: list[Row]
+    scores: dict[str, float]
+    known_query: bool
+
+
+@dataclass
+class FacetValue:
+    intention: Row
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    relation: str
+    tail_type: str
+    values: list[FacetValue] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(v.count for v in self.values)
+
+
+def fulltext_terms(text: str, limit: int = 8) -> str:
+    """Words of ``text`` joined for a full-text OR search (no query syntax gets through)."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1][:limit]
+    return "|".join(words)
+
+
+def _merge(rows: list[Row]) -> tuple[list[Row], dict[str, float]]:
+    best: dict[str, Row] = {}
+    bought: dict[str, float] = {}
+    shared: dict[str, float] = {}
+    for r in rows:
+        best[r["id"]] = r["product"]
+        bought[r["id"]] = bought.get(r["id"], 0.0) + float(r["bought"] or 0)
+        shared[r["id"]] = shared.get(r["id"], 0.0) + float(r["shared"] or 0)
+    top_b = max(bought.values(), default=0.0) or 1.0
+    top_s = max(shared.values(), default=0.0) or 1.0
+    scores = {i: bought[i] / top_b + 0.5 * shared[i] / top_s for i in best}
+    order = sorted(best, key=lambda i: (-scores[i], i))
+    return [best[i] for i in order], scores
+
+
+async def candidates(
+    reader: GraphReader, key: str, text: str, selected: Sequence[str], cap: int
+) -> Candidates:
+    """Products for a query (one round trip; a second, full-text one for unknown queries)."""
+    sel = list(dict.fromkeys(selected))
+    p: dict[str, Any] = {"key": key, "sel": sel, "nsel": len(sel), "cap": cap}
+    f1 = _FILTER.format(keep="c") if sel else ""
+    f2 = _FILTER.format(keep="shared") if sel else ""
+    cypher = (
+        "MATCH (q:Query {key: $key})-[s:SEARCH_BUY]->(p:Product) WITH p, s.count AS c "
+        f"{f1}RETURN p.id AS id, {PRODUCT} AS product, coalesce(c, 1) * 1.0 AS bought, "
+        "0.0 AS shared ORDER BY bought DESC LIMIT $cap "
+        "UNION ALL "
+        "MATCH (q:Query {key: $key})-[r]->(i:Intention)<-[r2]-(p:Product) "
+        "WITH p, sum(coalesce(r2.plausibility, 0.0)) AS shared "
+        f"{f2}RETURN p.id AS id, {PRODUCT} AS product, 0.0 AS bought, shared "
+        "ORDER BY shared DESC LIMIT $cap"
+    )
+    rows = await reader.rows(cypher, p)
+    known = bool(rows)
+    if not rows and reader.store.backend == "falkordb" and (terms := fulltext_terms(text)):
+        f3 = _FILTER.format(keep="score") if sel else ""
+        rows = await reader.rows(
+            "CALL db.idx.fulltext.queryNodes('Product', $ft) YIELD node AS p, score "
+            f"WITH p, score {f3}RETURN p.id AS id, {PRODUCT} AS product, 0.0 AS bought, "
+            "score AS shared ORDER BY shared DESC LIMIT $cap",
+            {**p, "ft": terms},
+        )
+    products, scores = _merge(rows)
+    return Candidates(products[:cap], scores, known)
+
+
+async def facets(
+    reader: GraphReader, product_ids: Sequence[str], selected: Sequence[str], per_facet: int
+) -> list[Facet]:
+    """Intentions of ``product_ids`` grouped by (relation, tail type), largest first."""
+    if not product_ids:
+        return []
+    rows = await reader.rows(
+        "UNWIND $ids AS k MATCH (p:Product {id: k})-[r]->(i:Intention) "
+        "WITH type(r) AS relation, i, count(DISTINCT p) AS n "
+        "RETURN relation, n, {id: i.id, text: i.text, tail_type: i.tail_type} AS intention "
+        "ORDER BY n DESC, intention.id LIMIT 2000",
+        {"ids": list(product_ids)},
+    )
+    chosen = set(selected)
+    groups: dict[tuple[str, str], Facet] = {}
+    for r in rows:
+        i = r["intention"]
+        g = groups.setdefault(
+            (r["relation"], i["tail_type"] or ""), Facet(r["relation"], i["tail_type"] or "")
+        )
+        if len(g.values) < per_facet:
+            g.values.append(FacetValue(i, int(r["n"]), i["id"] in chosen))
+    return sorted(groups.values(), key=lambda f: (-f.count, f.relation, f.tail_type))
+
+
+@dataclass(frozen=True)
+class Relevance:
+    product_id: str
+    product: Row | None
+    score: float
+    purchased: bool
+    shared: list[Row]
+
+
+async def relevance(reader: GraphReader, key: str, product_ids: Sequence[str]) -> list[Relevance]:
+    """Score products for a query by intention overlap and past purchases (one round trip)."""
+    rows = await reader.rows(
+        "OPTIONAL MATCH (q:Query {key: $key})-[r]->(i:Intention) "
+        "WITH collect(DISTINCT i.id) AS qi "
+        "UNWIND $ids AS k OPTIONAL MATCH (p:Product {id: k}) "
+        "OPTIONAL MATCH (p)-[r2]->(j:Intention) "
+        "WITH qi, k, p, collect(DISTINCT CASE WHEN j IS NULL THEN NULL ELSE "
+        "{id: j.id, text: j.text, tail_type: j.tail_type} END) AS pis "
+        "OPTIONAL MATCH (:Query {key: $key})-[s:SEARCH_BUY]->(p) "
+        f"RETURN k, qi, pis, CASE WHEN p IS NULL THEN NULL ELSE {PRODUCT} END AS product, "
+        "count(s) AS bought",
+        {"key": key, "ids": list(dict.fromkeys(product_ids))},
+    )
+    by = {r["k"]: r for r in rows}
+    out = []
+    for pid in product_ids:
+        r = by.get(pid)
+        if r is None or r["product"] is None:
+            out.append(Relevance(pid, None, 0.0, False, []))
+            continue
+        qi = set(r["qi"] or [])
+        shared = [i for i in r["pis"] or [] if i and i["id"] in qi]
+        purchased = int(r["bought"] or 0) > 0
+        overlap = len(shared) / len(qi) if qi else 0.0
+        score = 0.5 * overlap + (0.5 if purchased else 0.0)
+        out.append(Relevance(pid, r["product"], round(score, 6), purchased, shared))
+    return out
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    product: Row
+    score: float
+    co_buys: int
+    shared_intentions: int
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """Next products for a session; a trained model can be plugged in behind this."""
+
+    async def recommend(self, session: Sequence[str], k: int) -> list[Recommendation]: ...
+
+
+class GraphRecommender:
+    """Co-buy counts plus shared intentions with the session's products."""
+
+    def __init__(self, reader: GraphReader, *, cap: int = 200) -> None:
+        self.reader = reader
+        self.cap = cap
+
+    async def recommend(self, session: Sequence[str], k: int) -> list[Recommendation]:
+        if not session:
+            return []
+        rows = await self.reader.rows(
+            "UNWIND $session AS sid MATCH (s:Product {id: sid})-[c:CO_BUY]-(p:Product) "
+            "WHERE NOT p.id IN $session WITH p, sum(coalesce(c.count, 1)) AS cb "
+            f"RETURN p.id AS id, {PRODUCT} AS product, cb * 1.0 AS cb, 0 AS shared "
+            "ORDER BY cb DESC LIMIT $cap "
+            "UNION ALL "
+            "UNWIND $session AS sid "
+            "MATCH (s:Product {id: sid})-[r]->(i:Intention)<-[r2]-(p:Product) "
+            "WHERE NOT p.id IN $session AND type(r) = type(r2) "
+            "WITH p, count(DISTINCT i) AS shared "
+            f"RETURN p.id AS id, {PRODUCT} AS product, 0.0 AS cb, shared "
+            "ORDER BY shared DESC LIMIT $cap",
+            {"session": list(dict.fromkeys(session)), "cap": self.cap},
+        )
+        prod: dict[str, Row] = {}
+        cb: dict[str, float] = {}
+        sh: dict[str, int] = {}
+        for r in rows:
+            prod[r["id"]] = r["product"]
+            cb[r["id"]] = cb.get(r["id"], 0.0) + float(r["cb"] or 0)
+            sh[r["id"]] = sh.get(r["id"], 0) + int(r["shared"] or 0)
+        top_cb = max(cb.values(), default=0.0) or 1.0
+        top_sh = max(sh.values(), default=0) or 1
+        recs = [
+            Recommendation(prod[i], cb[i] / top_cb + 0.5 * sh[i] / top_sh, int(cb[i]), sh[i])
+            for i in prod
+        ]
+        recs.sort(key=lambda x: (-x.score, x.product["id"]))
+        return recs[:k]
