@@ -115,6 +115,8 @@ def import_cmd(
     db: DbOpt = None,
 ) -> None:
     """Import labels; each file is all-or-nothing, every problem is listed."""
+    from rich.markup import escape
+
     from cosmo.refine.annotation.io import AnnotationImportError, import_labels
 
     store = _store(ctx, db)
@@ -124,7 +126,8 @@ def import_cmd(
             r = import_labels(store, p, fmt=fmt)
         except AnnotationImportError as e:
             failed += 1
-            console.print(f"[red]refused[/] {p}: nothing imported from it\n{e.describe()}")
+            console.print(f"[red]refused[/] {escape(str(p))}: nothing imported from it")
+            console.print(e.describe(), markup=False, highlight=False)
             continue
         console.print(f"{p}: {r.inserted} new labels, {r.unchanged} already stored ({r.rows} rows)")
     if failed:
