@@ -131,7 +131,8 @@ def _aliases(v: Any) -> list[str]:
 
 def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
     """Turn validated triples into (query, rows) steps, aggregated and deterministically ordered."""
-    g = good
+    # plain Python objects iterate far faster than Arrow-backed strings in the loops below
+    g = good.astype({c: object for c in good.columns if str(good[c].dtype) in ("str", "string")})
     sb = g["behaviour"] == "search_buy"
     g = g.assign(
         qkey=g["source"].where(~sb, g["source"].map(query_key)),
@@ -145,9 +146,11 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
 
     missing = g["iid"].isna()
     if missing.any():
+        cache: dict[tuple[str, str], str] = {}
+        tails, types = g.loc[missing, "tail"].tolist(), g.loc[missing, "tail_type"].tolist()
         g.loc[missing, "iid"] = [
-            intention_id(t, tt)
-            for t, tt in zip(g.loc[missing, "tail"], g.loc[missing, "tail_type"], strict=True)
+            cache.get((t, tt)) or cache.setdefault((t, tt), intention_id(t, tt))
+            for t, tt in zip(tails, types, strict=True)
         ]
 
     steps: list[WriteStep] = []
@@ -193,16 +196,19 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
                 [{"key": k, "text": t} for k, t in zip(qs["qkey"], qs["source"], strict=True)],
             )
         )
-    ints = g[["iid", "tail", "tail_type", "aliases", "tail_norm"]]
-    rows_i = []
-    for iid, grp in ints.groupby("iid", sort=True):
-        first = grp.iloc[0]
-        al = sorted(
-            {a for v in grp["aliases"] for a in _aliases(v)} | set(grp["tail"]) - {first["tail"]}
-        )
-        rows_i.append(
-            {"id": iid, "text": first["tail"], "tail_type": first["tail_type"], "aliases": al}
-        )
+    ints = g[["iid", "tail", "tail_type", "aliases"]].sort_values(["iid", "tail"], kind="stable")
+    first = ints.drop_duplicates("iid")
+    forms = ints.drop_duplicates(["iid", "tail"])
+    extra: dict[str, set[str]] = {}
+    for iid, tail in zip(forms["iid"], forms["tail"], strict=True):
+        extra.setdefault(iid, set()).add(tail)
+    if ints["aliases"].notna().any():
+        for iid, v in zip(ints["iid"], ints["aliases"], strict=True):
+            extra.setdefault(iid, set()).update(_aliases(v))
+    rows_i = [
+        {"id": iid, "text": t, "tail_type": tt, "aliases": sorted(extra.get(iid, set()) - {t})}
+        for iid, t, tt in zip(first["iid"], first["tail"], first["tail_type"], strict=True)
+    ]
     steps.append(WriteStep("intentions", Q_INTENTIONS, rows_i))
     # behaviour edges implied by the triples (count 1 unless behaviour files say more)
     if sb.any():
@@ -250,21 +256,42 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         )
         .reset_index()
     )
-    for (hl, rel), grp in per_pair.groupby(["hl", "relation"], sort=True):
-        rows = []
-        for (h, iid), eg in grp.groupby(["h", "iid"], sort=True):
-            ty = eg["ty"].max()
-            rows.append(
-                {
-                    "h": h,
-                    "i": iid,
-                    "pl": float(eg["pl"].max()),
-                    "ty": None if ty != ty else float(ty),
-                    "pairs": [[p, int(f)] for p, f in zip(eg["pair"], eg["fr"], strict=True)],
-                    "model": _none(eg["model"].iloc[0]),
-                    "prun": _none(eg["prun"].iloc[0]),
-                }
+    # one row per edge, its pairs as [key, frequency] lists (python-level only where it must be)
+    keys = ["hl", "relation", "h", "iid"]
+    edge_start = (per_pair[keys] != per_pair[keys].shift()).any(axis=1).to_numpy()
+    bounds = [*list(edge_start.nonzero()[0]), len(per_pair)]
+    pairs_col, fr_col = per_pair["pair"].tolist(), per_pair["fr"].astype(int).tolist()
+    edges = (
+        per_pair.groupby(keys, sort=True)
+        .agg(pl=("pl", "max"), ty=("ty", "max"), model=("model", "first"), prun=("prun", "first"))
+        .reset_index()
+    )
+    edges["pairs"] = [
+        [[pairs_col[k], fr_col[k]] for k in range(bounds[j], bounds[j + 1])]
+        for j in range(len(edges))
+    ]
+    for (hl, rel), grp in edges.groupby(["hl", "relation"], sort=True):
+        rows = [
+            {
+                "h": h,
+                "i": i,
+                "pl": float(pl),
+                "ty": None if ty != ty else float(ty),
+                "pairs": pairs,
+                "model": _none(m),
+                "prun": _none(pr),
+            }
+            for h, i, pl, ty, pairs, m, pr in zip(
+                grp["h"],
+                grp["iid"],
+                grp["pl"],
+                grp["ty"],
+                grp["pairs"],
+                grp["model"],
+                grp["prun"],
+                strict=True,
             )
+        ]
         steps.append(
             WriteStep("knowledge", knowledge_query(str(hl), str(rel)), rows, str(hl), str(rel))
         )
