@@ -27,7 +27,7 @@ class ApiSettings(BaseSettings):
     graphiql: bool = True
 
     # limits
-    max_depth: int = Field(default=8, ge=2, le=50)
+    max_depth: int = Field(default=12, ge=2, le=50)
     max_aliases: int = Field(default=15, ge=1, le=1000)
     max_tokens: int = Field(default=2000, ge=50, le=100_000)
     max_cost: int = Field(default=5000, ge=10, description="Estimated rows a query may ask for.")
