@@ -90,7 +90,17 @@ def page_args(first: int | None, after: str | None, default: int, maximum: int) 
     return skip, min(n, maximum)
 
 
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
+
+
+def _no_control(value: str, field: str) -> None:
+    # NUL would truncate the query text on the server; no control character is ever needed
+    if any(ch in _CONTROL for ch in value):
+        raise ApiError(f"{field} contains control characters", "BAD_INPUT")
+
+
 def check_text(value: str, field: str, maximum: int) -> str:
+    _no_control(value, field)
     if len(value) > maximum:
         raise ApiError(f"{field} is longer than {maximum} characters", "BAD_INPUT")
     if not value.strip():
@@ -104,6 +114,7 @@ def check_ids(values: Sequence[str], field: str, maximum: int) -> list[str]:
     for v in values:
         if len(v) > 200:
             raise ApiError(f"{field} holds an id longer than 200 characters", "BAD_INPUT")
+        _no_control(v, field)
     return list(values)
 
 
@@ -121,7 +132,7 @@ def cost_rule(max_cost: int, default_page: int, max_page: int) -> type[Validatio
             for a in node.arguments or ():
                 if a.name.value == arg:
                     if isinstance(a.value, IntValueNode):
-                        return max(1, int(a.value.value))
+                        return min(max(1, int(a.value.value)), max_page)
                     return max_page  # a variable: assume the worst
             return default_page
 
