@@ -61,29 +61,29 @@ def synthetic(n_rels: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def _client_batches(store: FalkorDBStore, cypher: str, rows: list, batch: int) -> None:
+    """Plain client calls (its own parameter serialiser), as a user of falkordb would write."""
+    graph = store.client.select_graph(store.graph_name)
+    for i in range(0, len(rows), batch):
+        graph.query(cypher, {"rows": rows[i : i + batch]})
+
+
 def raw_merge(store: FalkorDBStore, df: pd.DataFrame, batch: int) -> None:
     prods = sorted(set(df["source"]) | set(df["target"]))
     store.execute("CREATE INDEX FOR (p:Product) ON (p.id)")
     store.execute("CREATE INDEX FOR (i:Intention) ON (i.id)")
-    for _ in store.write_batches(
-        "UNWIND $rows AS id MERGE (:Product {id: id})", prods, batch_size=batch
-    ):
-        pass
+    _client_batches(store, "UNWIND $rows AS id MERGE (:Product {id: id})", prods, batch)
     ints = df[["relation", "tail"]].drop_duplicates("tail")
     rows = [{"id": intention_id(t, "x"), "text": t} for t in ints["tail"]]
-    for _ in store.write_batches(
-        "UNWIND $rows AS r MERGE (i:Intention {id: r.id}) SET i.text = r.text",
-        rows,
-        batch_size=batch,
-    ):
-        pass
+    _client_batches(
+        store, "UNWIND $rows AS r MERGE (i:Intention {id: r.id}) SET i.text = r.text", rows, batch
+    )
     iid = {t: intention_id(t, "x") for t in ints["tail"]}
     pairs = pd.DataFrame(
         {"a": df[["source", "target"]].min(axis=1), "b": df[["source", "target"]].max(axis=1)}
     ).drop_duplicates()
     q = "UNWIND $rows AS r MATCH (a:Product {id: r.a}) MATCH (b:Product {id: r.b}) MERGE (a)-[:CO_BUY]->(b)"
-    for _ in store.write_batches(q, pairs.to_dict("records"), batch_size=batch):
-        pass
+    _client_batches(store, q, pairs.to_dict("records"), batch)
     for rel, g in df.groupby("relation"):
         heads = pd.concat(
             [
@@ -96,8 +96,7 @@ def raw_merge(store: FalkorDBStore, df: pd.DataFrame, batch: int) -> None:
             {"h": h, "i": iid[t], "p": 0.9} for h, t in zip(heads["h"], heads["tail"], strict=True)
         ]
         q = f"UNWIND $rows AS r MATCH (h:Product {{id: r.h}}) MATCH (i:Intention {{id: r.i}}) MERGE (h)-[e:{rel}]->(i) SET e.plausibility = r.p"
-        for _ in store.write_batches(q, rows, batch_size=batch):
-            pass
+        _client_batches(store, q, rows, batch)
 
 
 def raw_bulk(settings: Settings, store: FalkorDBStore, df: pd.DataFrame, tmp: Path) -> None:
@@ -176,15 +175,15 @@ def main() -> None:
                 df.to_parquet(path)
                 results = {}
                 for name, fn in (
-                    ("raw UNWIND MERGE", lambda st: raw_merge(st, df, args.batch_size)),
+                    ("raw UNWIND MERGE", lambda st, df=df: raw_merge(st, df, args.batch_size)),
                     (
                         "cosmo kg load (incremental)",
-                        lambda st: load_triples_file(st, path, batch_size=args.batch_size),
+                        lambda st, path=path: load_triples_file(st, path, batch_size=args.batch_size),
                     ),
-                    ("falkordb-bulk-loader (raw CSV)", lambda st: raw_bulk(settings, st, df, tmp)),
+                    ("falkordb-bulk-loader (raw CSV)", lambda st, df=df: raw_bulk(settings, st, df, tmp)),
                     (
                         "cosmo kg load (first build, bulk)",
-                        lambda st: bulk_load_if_empty(st, path, settings=settings),
+                        lambda st, path=path: bulk_load_if_empty(st, path, settings=settings),
                     ),
                 ):
                     st = FalkorDBStore.from_settings(

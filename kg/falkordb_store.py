@@ -8,6 +8,8 @@ neither touches the network until the first query.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -41,6 +43,41 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: to_plain(v) for k, v in value.items()}
     return value
+
+
+_KEY = re.compile(r'(?<=[{,])"([A-Za-z_][A-Za-z0-9_]*)":')
+# a JSON escape FalkorDB's parser does not decode (\uXXXX, \b, \f), not itself escaped
+_UNSAFE = re.compile(r"(?<!\\)(?:\\\\)*\\[ubf]")
+
+
+def params_header(params: Mapping[str, Any]) -> str | None:
+    """The ``CYPHER k=v ...`` prefix for ``params``, built by the C JSON encoder.
+
+    The client's own serialiser walks every value in Python, which dominated large batched
+    writes. JSON is valid Cypher for lists, strings, numbers, booleans and null; map keys
+    are turned into backticked identifiers. Returns ``None`` (use the client's serialiser)
+    for anything JSON would spell differently: control characters, NaN, non-identifier keys.
+    """
+    parts = ["CYPHER"]
+    for name, value in params.items():
+        if not _IDENT.fullmatch(name):
+            return None
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        if _UNSAFE.search(text):
+            return None
+        if "{" in text:
+            text = _KEY.sub(r"`\1`:", text)
+            if _RAW_KEY.search(text):  # a key that is not an identifier
+                return None
+        parts.append(f"{name}={text}")
+    return " ".join(parts) + " "
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RAW_KEY = re.compile(r'(?<=[{,])"(?:[^"\\]|\\.)*":')
 
 
 def _rows(result: Any) -> list[Row]:
@@ -133,8 +170,12 @@ class FalkorDBStore:
         return _rows(res)
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
+        header = params_header(params) if params else ""
         try:
-            res = self._graph.query(cypher, dict(params or {}))
+            if header is None:
+                res = self._graph.query(cypher, dict(params or {}))
+            else:
+                res = self._graph.query(header + cypher)
         except Exception as e:
             raise _wrap(e, cypher) from e
         return _summary(res)

@@ -61,3 +61,40 @@ def test_batched_rejects_zero() -> None:
     with pytest.raises(ValueError):
         list(batched([1], 0))
     assert [list(b) for b in batched(range(5), 2)] == [[0, 1], [2, 3], [4]]
+
+
+TRICKY = [
+    "plain",
+    "quote \" and ' both",
+    "back\\slash \\u0041 not an escape",
+    "new\nline\ttab\rreturn",
+    "café ünïcode 😀",
+    "x'}) MATCH (n) DETACH DELETE n //",
+    '{"h": "not a key"}',
+    "",
+]
+
+
+def test_fast_parameter_header_round_trips(store: FalkorDBStore) -> None:
+    from cosmo.kg.falkordb_store import params_header
+
+    rows = [{"t": t, "n": i, "f": 0.5, "none": None, "l": [t, "x"]} for i, t in enumerate(TRICKY)]
+    assert params_header({"rows": rows}) is not None
+    store.execute(
+        "UNWIND $rows AS r CREATE (:Product {id: toString(r.n), title: r.t, tags: r.l})",
+        {"rows": rows},
+    )
+    got = store.query("MATCH (p:Product) RETURN p.title AS t, p.tags AS l ORDER BY toInteger(p.id)")
+    assert [g["t"] for g in got] == TRICKY
+    assert [g["l"] for g in got] == [[t, "x"] for t in TRICKY]
+
+
+def test_header_falls_back_for_what_json_spells_differently(store: FalkorDBStore) -> None:
+    from cosmo.kg.falkordb_store import params_header
+
+    odd = {"rows": [{"t": "ctrl\x01char"}]}
+    assert params_header(odd) is None
+    assert params_header({"rows": [{"bad key": 1}]}) is None
+    assert params_header({"x": float("nan")}) is None
+    store.execute("UNWIND $rows AS r CREATE (:Product {id: 'c', title: r.t})", odd)
+    assert store.query("MATCH (p:Product {id: 'c'}) RETURN p.title AS t") == [{"t": "ctrl\x01char"}]

@@ -1,0 +1,89 @@
+"""Benchmark: batched perplexity scoring against the naive one-sentence-at-a-time loop.
+
+Run by hand (numbers depend on the machine and its load; both methods run in the same
+process, on the same sentences, so their ratio is what to compare)::
+
+    python bench/refine.py                    # Gemma 3 270M, batch 32, 256 sentences
+    python bench/refine.py --model gpt2 --n 128 --naive-n 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--model", default="gemma3-270m")
+    ap.add_argument("--n", type=int, default=256, help="sentences for the batched scorer")
+    ap.add_argument("--naive-n", type=int, default=128, help="sentences for the naive loop")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+    args = ap.parse_args()
+
+    import numpy as np
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from cosmo.refine.intentionqa import intentionqa_candidates
+    from cosmo.refine.perplexity import PerplexityScorer, naive_perplexities
+    from cosmo.refine.text import tail_sentence
+
+    cands = intentionqa_candidates(args.data / "intentionqa" / "task1.jsonl")
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(cands), size=min(args.n, len(cands)), replace=False)
+    texts = [tail_sentence(cands[i]) for i in pick]
+
+    scorer = PerplexityScorer(args.model, batch_size=args.batch_size)
+    t = time.perf_counter()
+    model, tok = scorer.load()
+    load_s = time.perf_counter() - t
+    scorer.score(texts[: args.batch_size])  # warm-up
+    naive_perplexities(model, tok, texts[:4])
+
+    t = time.perf_counter()
+    batched = scorer.score(texts)
+    batched_s = time.perf_counter() - t
+    n_naive = min(args.naive_n, len(texts))
+    t = time.perf_counter()
+    naive = naive_perplexities(model, tok, texts[:n_naive])
+    naive_s = time.perf_counter() - t
+
+    rel = np.abs(batched[:n_naive] - naive) / naive
+    b_rate = len(texts) / batched_s
+    n_rate = n_naive / naive_s
+    table = Table(
+        title=f"Perplexity scoring, {args.model}, torch threads={torch.get_num_threads()}"
+    )
+    for col in ("method", "sentences", "seconds", "sentences/s", "speed-up"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        "naive HF loop (1 at a time)", str(n_naive), f"{naive_s:.2f}", f"{n_rate:.1f}", "1.0×"
+    )
+    table.add_row(
+        f"batched (bs={args.batch_size}, length-sorted)",
+        str(len(texts)),
+        f"{batched_s:.2f}",
+        f"{b_rate:.1f}",
+        f"{b_rate / n_rate:.1f}×",
+    )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"model load {load_s:.1f} s; batched vs naive perplexity: median relative difference "
+        f"{np.median(rel):.2e}, max {rel.max():.2e}"
+    )
+
+
+if __name__ == "__main__":
+    main()
