@@ -35,7 +35,7 @@ from cosmo.api.navigation import GraphRecommender, Recommender
 from cosmo.api.schema import build_schema
 from cosmo.api.settings import ApiSettings
 from cosmo.generation.base import TextGenerator
-from cosmo.kg.store import AsyncGraphStore, GraphStore
+from cosmo.kg.store import AsyncGraphStore
 from cosmo.settings import Settings
 
 __all__ = ["create_app"]
@@ -48,7 +48,7 @@ def _static(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
-def _annotation_router(store: GraphStore | None) -> Any:
+def _annotation_router(store: Any) -> Any:
     """The annotation page's router, when that package is installed and a store is given."""
     if store is None:
         return None
@@ -67,7 +67,7 @@ def create_app(
     redis: Any = None,
     generator: TextGenerator | None = None,
     recommender: Recommender | None = None,
-    sync_store: GraphStore | None = None,
+    annotation_store: Any = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -81,8 +81,8 @@ def create_app(
         generator: the text generator the explanation worker uses; without one, misses
             stay queued for a separate worker (``cosmo api worker``).
         recommender: plug in a trained recommender (default: co-buys + shared intentions).
-        sync_store: a synchronous store for the annotation page (mounted at ``/annotate``
-            when ``cosmo.refine.annotation.web`` is installed).
+        annotation_store: a ``cosmo.refine.annotation.store.AnnotationStore``; its page is
+            mounted at ``/annotate`` when ``cosmo.refine.annotation.web`` is installed.
     """
     if store is None or redis is None:
         core = core or Settings()
@@ -193,7 +193,7 @@ def create_app(
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    router = _annotation_router(sync_store)
+    router = _annotation_router(annotation_store)
     if router is not None:
         app.include_router(router, prefix="/annotate")
     app.state.has_annotation = router is not None

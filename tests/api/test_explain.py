@@ -180,39 +180,6 @@ def test_real_generator_through_the_worker(make_client: Any, gql: Any, gemma_dir
 
 
 def real_generator(model_dir: Any) -> Any:
-    """cosmo.generation.hf when it is installed, else a minimal transformers generator."""
-    try:
-        from cosmo.generation import hf  # type: ignore[attr-defined]
+    from cosmo.api.generator import TransformersGenerator
 
-        return hf.HFGenerator(str(model_dir))  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        return _MiniHF(model_dir)
-
-
-class _MiniHF:
-    def __init__(self, model_dir: Any) -> None:
-        self.model_name = str(model_dir)
-        self.path = model_dir
-        self._m: Any = None
-
-    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        if self._m is None:
-            self._tok = AutoTokenizer.from_pretrained(self.path)
-            self._m = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32)
-        out = []
-        for p in prompts:
-            ids = self._tok(p, return_tensors="pt")
-            with torch.no_grad():
-                g = self._m.generate(**ids, max_new_tokens=params.max_new_tokens, do_sample=False)
-            new = g[0, ids["input_ids"].shape[1] :]
-            out.append(
-                Generation(
-                    self._tok.decode(new, skip_special_tokens=True),
-                    ids["input_ids"].shape[1],
-                    len(new),
-                )
-            )
-        return out
+    return TransformersGenerator(str(model_dir))

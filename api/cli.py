@@ -1,0 +1,137 @@
+"""``cosmo serve`` and ``cosmo api ...``: run the API, its explanation worker and the refresh job."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+
+from cosmo.clitools import console, settings_of
+
+__all__ = ["register"]
+
+api_app = typer.Typer(
+    help="The GraphQL API's jobs: cache refresh and explanation worker.", no_args_is_help=True
+)
+
+
+def _services(ctx: typer.Context) -> tuple[Any, Any, Any, Any, Any]:
+    import redis.asyncio as aioredis
+
+    from cosmo.api.cache import CacheStore, FeatureStore
+    from cosmo.api.graph import GraphReader
+    from cosmo.api.settings import ApiSettings
+    from cosmo.kg.factory import open_async_store
+
+    core = settings_of(ctx)
+    api = ApiSettings()
+    store = open_async_store(core)
+    redis = aioredis.Redis.from_url(core.redis_url, decode_responses=True, socket_timeout=10)
+    cache = CacheStore(
+        redis, prefix=api.key_prefix, ttl_s=api.cache_ttl_s, preload_ttl_s=api.preload_ttl_s
+    )
+    return (
+        api,
+        GraphReader(store),
+        cache,
+        FeatureStore(redis, prefix=api.key_prefix),
+        (store, redis),
+    )
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address. Env: COSMO_API_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Port. Env: COSMO_API_PORT")] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(help="Run the explanation worker with the generator model in the server."),
+    ] = False,
+) -> None:
+    """Serve GraphQL (/graphql), the navigation page (/navigate), /healthz, /readyz, /metrics."""
+    import uvicorn
+
+    from cosmo.api.serve import build_app, open_generator
+    from cosmo.api.settings import ApiSettings
+
+    core = settings_of(ctx)
+    api = ApiSettings()
+    app = build_app(api, core, generator=open_generator(api, core) if explain else None)
+    h, p = host or api.host, port or api.port
+    console.print(f"cosmo API on http://{h}:{p}/graphql  (navigation: http://{h}:{p}/navigate)")
+    uvicorn.run(app, host=h, port=p, log_level="info", access_log=False)
+
+
+@api_app.command("refresh")
+def refresh_cmd(
+    ctx: typer.Context,
+    top: Annotated[
+        int | None, typer.Option(help="Frequent queries to preload. Env: COSMO_API_REFRESH_TOP")
+    ] = None,
+    generate: Annotated[
+        bool, typer.Option(help="Generate misses now (else queue them for the worker).")
+    ] = True,
+) -> None:
+    """The daily job: preload explanations of the most frequent queries into the cache store."""
+    from cosmo.api.explain import refresh
+    from cosmo.api.serve import open_generator
+
+    api, reader, cache, features, closers = _services(ctx)
+
+    async def run() -> Any:
+        try:
+            gen = open_generator(api, settings_of(ctx)) if generate else None
+            return await refresh(
+                reader,
+                cache,
+                features,
+                generator=gen,
+                top=top or api.refresh_top,
+                batch=api.worker_batch,
+            )
+        finally:
+            await closers[0].close()
+            await closers[1].aclose()
+
+    r = asyncio.run(run())
+    console.print(
+        f"[green]refreshed[/] {r.queries} queries, {r.pairs} pairs: {r.from_graph} from the graph, "
+        f"{r.generated} generated, {r.queued} queued"
+    )
+
+
+@api_app.command("worker")
+def worker_cmd(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option(help="Drain the queue once and exit.")] = False,
+) -> None:
+    """Explain queued cache misses in batches with the generator model (Ctrl-C to stop)."""
+    from cosmo.api.explain import ExplainWorker
+    from cosmo.api.serve import open_generator
+
+    api, _reader, cache, features, closers = _services(ctx)
+    worker = ExplainWorker(
+        cache, features, open_generator(api, settings_of(ctx)), batch=api.worker_batch
+    )
+
+    async def run() -> int:
+        done = 0
+        try:
+            if once:
+                while n := await worker.run_once():
+                    done += n
+            else:
+                await worker.run_forever(asyncio.Event(), api.worker_idle_s)
+        finally:
+            await closers[0].close()
+            await closers[1].aclose()
+        return done
+
+    console.print(f"explained {asyncio.run(run())} queued pairs")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``cosmo serve`` and ``cosmo api`` to the root command."""
+    app.command("serve")(serve)
+    app.add_typer(api_app, name="api")
