@@ -1,0 +1,45 @@
+"""COSMO-LM: instruction data from annotations and behaviour, LoRA tuning, serving, evaluation.
+
+Light to import: torch, transformers and peft load inside the functions that need them.
+"""
+
+from cosmo.refine.instruct.data import (
+    TASKS,
+    TEMPLATES,
+    BehaviourPair,
+    InstructExample,
+    build_instructions,
+    pairs_from_candidates,
+    pairs_from_tables,
+    read_examples,
+    reference_labels,
+    write_examples,
+)
+from cosmo.refine.instruct.evaluate import YES_NO_TASKS, EvalResult, evaluate_adapter, yes_no_scores
+from cosmo.refine.instruct.serve import LoRATransformersGenerator, adapter_base_model, load_tuned
+from cosmo.refine.instruct.settings import InstructSettings
+from cosmo.refine.instruct.tune import TuneConfig, TuneResult, tune
+
+__all__ = [
+    "TASKS",
+    "TEMPLATES",
+    "YES_NO_TASKS",
+    "BehaviourPair",
+    "EvalResult",
+    "InstructExample",
+    "InstructSettings",
+    "LoRATransformersGenerator",
+    "TuneConfig",
+    "TuneResult",
+    "adapter_base_model",
+    "build_instructions",
+    "evaluate_adapter",
+    "load_tuned",
+    "pairs_from_candidates",
+    "pairs_from_tables",
+    "read_examples",
+    "reference_labels",
+    "tune",
+    "write_examples",
+    "yes_no_scores",
+]

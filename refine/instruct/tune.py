@@ -1,0 +1,218 @@
+"""LoRA fine-tuning of a causal LM on instruction examples (peft), on CPU or GPU.
+
+The loss is on the answer tokens only (the prompt is masked). The adapter is saved with
+``save_pretrained`` plus ``cosmo-instruct.json`` (base model, settings, loss curve) and a
+manifest, so :func:`cosmo.refine.instruct.serve.load_tuned` can load it again.
+
+CPU smoke run (tests): Gemma 3 270M, batch 2, 2 steps, ~5 s a step on two cores.
+GPU: see the README (bf16, batch 32, r=16, lr 2e-4, a few thousand steps).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cosmo.errors import ModelError, PipelineError
+from cosmo.manifest import Manifest
+from cosmo.refine.instruct.data import InstructExample
+
+__all__ = ["ADAPTER_INFO", "TuneConfig", "TuneResult", "load_base", "logits_at", "tune"]
+
+ADAPTER_INFO = "cosmo-instruct.json"
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """LoRA and optimiser settings (defaults suit a CPU smoke run; see the README for GPUs)."""
+
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 0
+    max_steps: int = 2
+    batch_size: int = 2
+    grad_accum: int = 1
+    max_length: int = 256
+    seed: int = 0
+    device: str | None = None  # None: cuda when available, else cpu
+    bf16: bool | None = None  # None: bf16 on cuda
+
+
+@dataclass
+class TuneResult:
+    adapter_dir: Path
+    steps: int
+    examples: int
+    seconds: float
+    losses: list[float] = field(default_factory=list)
+
+    @property
+    def seconds_per_step(self) -> float:
+        return self.seconds / max(self.steps, 1)
+
+
+def _device(cfg: TuneConfig) -> str:
+    import torch
+
+    return cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_base(model: str, device: str, *, bf16: bool = False) -> tuple[Any, Any]:
+    """Tokenizer and causal LM from a local folder or Hugging Face name (offline-friendly)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(model)
+        lm = AutoModelForCausalLM.from_pretrained(
+            model,
+            dtype=torch.bfloat16 if bf16 else torch.float32,
+            attn_implementation="eager",
+        )
+    except Exception as e:
+        raise ModelError(f"cannot load the causal LM {model!r}: {e}") from e
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    lm = lm.to(device)  # type: ignore[arg-type]
+    return tok, lm
+
+
+def logits_at(model: Any, ids: Any, mask: Any, rows: Any, cols: Any) -> Any:
+    """Next-token logits at the chosen (row, column) positions only.
+
+    Runs the decoder, then the output head on just those positions: with Gemma's 262k
+    vocabulary the full logits tensor would cost more than the rest of the step. Falls
+    back to the full forward for models without ``get_decoder``.
+    """
+    import torch
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        decoder = inner.get_decoder()
+        head = inner.get_output_embeddings()
+    except (AttributeError, NotImplementedError):
+        decoder = head = None
+    if decoder is None or head is None:
+        return model(input_ids=ids, attention_mask=mask).logits[rows, cols].float()
+    hidden = decoder(input_ids=ids, attention_mask=mask).last_hidden_state[rows, cols]
+    logits = head(hidden).float()
+    cap = getattr(inner.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+def encode(tok: Any, ex: InstructExample, max_length: int) -> tuple[list[int], list[int]]:
+    """Token ids and labels (prompt masked with -100) of one example, prompt cut on the left."""
+    prompt = tok(ex.prompt, add_special_tokens=True)["input_ids"]
+    answer = tok(" " + ex.answer, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    answer = answer[: max_length // 2]
+    keep = max_length - len(answer)
+    if len(prompt) > keep:
+        prompt = prompt[:1] + prompt[len(prompt) - keep + 1 :]
+    return prompt + answer, [-100] * len(prompt) + answer
+
+
+def tune(
+    examples: Sequence[InstructExample],
+    base_model: str,
+    out_dir: Path,
+    config: TuneConfig | None = None,
+    *,
+    progress: bool = True,
+) -> TuneResult:
+    """Fine-tune a LoRA adapter of ``base_model`` on the train split of ``examples``."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from tqdm.auto import tqdm
+
+    cfg = config or TuneConfig()
+    train = [e for e in examples if e.split == "train"]
+    if not train:
+        raise PipelineError("no training examples (split == 'train'); build instructions first")
+    device = _device(cfg)
+    bf16 = cfg.bf16 if cfg.bf16 is not None else device.startswith("cuda")
+    torch.manual_seed(cfg.seed)
+    tok, model = load_base(base_model, device, bf16=bf16)
+    lora = LoraConfig(
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=list(cfg.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, lora)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)) if cfg.warmup_steps else 1.0
+    )
+    encoded = [encode(tok, e, cfg.max_length) for e in train]
+    rng = random.Random(cfg.seed)
+    order: list[int] = []
+    losses: list[float] = []
+    t0 = time.perf_counter()
+    bar = tqdm(total=cfg.max_steps, desc="LoRA steps", disable=not progress)
+    for _step in range(cfg.max_steps):
+        opt.zero_grad(set_to_none=True)
+        total = 0.0
+        for _ in range(cfg.grad_accum):
+            if len(order) < cfg.batch_size:
+                more = list(range(len(encoded)))
+                rng.shuffle(more)
+                order += more
+            batch = [encoded[order.pop()] for _ in range(cfg.batch_size)]
+            width = max(len(ids) for ids, _ in batch)
+            pad = tok.pad_token_id
+            ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in batch], device=device)
+            lab = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch], device=device)
+            mask = torch.tensor(
+                [[1] * len(i) + [0] * (width - len(i)) for i, _ in batch], device=device
+            )
+            # position t predicts token t + 1: score only the answer tokens
+            rows, cols = torch.nonzero(lab[:, 1:] != -100, as_tuple=True)
+            logits = logits_at(model, ids, mask, rows, cols)
+            loss = torch.nn.functional.cross_entropy(logits, lab[rows, cols + 1]) / cfg.grad_accum
+            if not math.isfinite(loss.item()):
+                raise PipelineError(
+                    f"the loss became {loss.item()} at step {_step}; lower the learning rate"
+                )
+            loss.backward()
+            total += loss.item()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        losses.append(round(total, 5))
+        bar.update(1)
+        bar.set_postfix(loss=f"{total:.3f}")
+    bar.close()
+    seconds = time.perf_counter() - t0
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out_dir))
+    info = {
+        "base_model": base_model,
+        "config": asdict(cfg),
+        "train_examples": len(train),
+        "losses": losses,
+        "seconds": round(seconds, 2),
+        "device": device,
+    }
+    (out_dir / ADAPTER_INFO).write_text(json.dumps(info, indent=2))
+    m = Manifest(stage="instruct-tune", parameters={"base_model": base_model, **asdict(cfg)})
+    m.count("train_examples", len(train))
+    m.count("steps", cfg.max_steps)
+    m.notes["losses"] = losses
+    m.write(out_dir / "adapter_model.safetensors")
+    return TuneResult(out_dir, cfg.max_steps, len(train), seconds, losses)
