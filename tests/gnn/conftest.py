@@ -146,3 +146,31 @@ def _load_tables(store, tables) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def load_tables():  # type: ignore[no-untyped-def]
     return _load_tables
+
+
+class CachedEmbedder:
+    """Wraps an embedder so each distinct text is embedded once per test session."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        from cosmo.gnn.intentionqa import TextVectors
+
+        self.vectors = TextVectors(inner)
+        self.dim = inner.dim
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        return self.vectors(list(texts))
+
+
+@pytest.fixture(scope="session")
+def cached_minilm(minilm) -> CachedEmbedder:  # type: ignore[no-untyped-def]
+    return CachedEmbedder(minilm)
+
+
+@pytest.fixture(scope="session")
+def iqa_slice(iqa_dir: Path):  # type: ignore[no-untyped-def]
+    """The first 60 questions of each task (real data)."""
+    from cosmo.gnn.intentionqa import load_task
+
+    return load_task(iqa_dir / "task1.jsonl", limit=60), load_task(
+        iqa_dir / "task2.jsonl", limit=60
+    )
