@@ -35,6 +35,8 @@ fi
 pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 # cosmo's package root imports its settings (pydantic-settings); nothing else is needed.
 pip install "pydantic-settings>=2.2"
-pip install --no-deps -e "$ROOT"
+log=$(mktemp)
+pip install --no-deps -e "$ROOT" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+rm -f "$log"
 "$VENV/bin/python" -c "$CHECK; print('vllm', vllm.__version__)"
 echo "vLLM venv ready: $VENV ($(( $(date +%s) - start )) s)"
