@@ -52,7 +52,7 @@ def ensure_vector_index(store: GraphStore, dim: int, *, prop: str = "embedding")
         types = r.get("types") or {}
         kinds = types.get(p, []) if isinstance(types, Mapping) else []
         if r.get("label") == "Product" and "VECTOR" in [str(k).upper() for k in kinds]:
-            opts = r.get("options") or {}
+            opts = (r.get("options") or {}).get(p) or {}
             if int(opts.get("dimension", -1)) == int(dim):
                 return
             store.execute(f"DROP VECTOR INDEX FOR (p:Product) ON (p.{p})")
@@ -107,7 +107,9 @@ def similar(
         GraphStoreError: the backend has no vector index on ``Product.<prop>``.
     """
     p = _prop(prop)
-    params = {"id": str(product_id), "k": int(k) + 1, "limit": int(k)}
+    # ask for a few more than k: the product itself comes back, and a rewritten vector may
+    # briefly appear twice in FalkorDB's HNSW index
+    params = {"id": str(product_id), "k": 2 * int(k) + 10, "limit": 2 * int(k) + 10}
     if store.backend == "neo4j":
         cypher = (
             f"MATCH (p:Product {{id: $id}}) WHERE p.{p} IS NOT NULL "
@@ -115,7 +117,7 @@ def similar(
             "WHERE node.id <> $id RETURN node.id AS id, node.title AS title, score "
             "ORDER BY score DESC LIMIT $limit"
         )
-        return store.query(cypher, params)
+        return _dedupe(store.query(cypher, params), k)
     cypher = (
         f"MATCH (p:Product {{id: $id}}) WHERE p.{p} IS NOT NULL "
         f"CALL db.idx.vector.queryNodes('Product', '{p}', $k, p.{p}) YIELD node, score "
@@ -129,4 +131,16 @@ def similar(
             f"{e}. Write embeddings first: `cosmo gnn embed` creates the vector index."
         ) from e
     # FalkorDB's cosine score is a distance (1 - cosine)
-    return [{"id": r["id"], "title": r["title"], "score": 1.0 - float(r["score"])} for r in rows]
+    return _dedupe(
+        [{"id": r["id"], "title": r["title"], "score": 1.0 - float(r["score"])} for r in rows], k
+    )
+
+
+def _dedupe(rows: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r["id"] not in seen:
+            seen.add(r["id"])
+            out.append(r)
+    return out[:k]
