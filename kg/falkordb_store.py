@@ -45,39 +45,57 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-_KEY = re.compile(r'(?<=[{,])"([A-Za-z_][A-Za-z0-9_]*)":')
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # a JSON escape FalkorDB's parser does not decode (\uXXXX, \b, \f), not itself escaped
 _UNSAFE = re.compile(r"(?<!\\)(?:\\\\)*\\[ubf]")
+
+
+def _map_keys(value: Any) -> set[str] | None:
+    """Keys of the maps at the top of ``value`` (a map, or a list of maps); None if not identifiers."""
+    keys: set[str] = set()
+    if isinstance(value, dict):
+        keys.update(value)
+    elif isinstance(value, list):
+        for row in value:
+            if isinstance(row, dict):
+                keys.update(row)
+    if not all(isinstance(k, str) and _IDENT.fullmatch(k) for k in keys):
+        return None
+    return keys
 
 
 def params_header(params: Mapping[str, Any]) -> str | None:
     """The ``CYPHER k=v ...`` prefix for ``params``, built by the C JSON encoder.
 
     The client's own serialiser walks every value in Python, which dominated large batched
-    writes. JSON is valid Cypher for lists, strings, numbers, booleans and null; map keys
-    are turned into backticked identifiers. Returns ``None`` (use the client's serialiser)
-    for anything JSON would spell differently: control characters, NaN, non-identifier keys.
+    writes. JSON is valid Cypher for lists, strings, numbers, booleans and null; the keys of
+    flat maps (a map, or a list of maps) become backticked identifiers by plain string
+    replacement (inside a JSON string a quote is always escaped, so ``{"key":`` and
+    ``,"key":`` only ever occur as keys). Returns ``None`` (use the client's serialiser) for
+    anything JSON would spell differently: control characters, NaN, nested or
+    non-identifier keys, keys of nested maps, other types.
     """
     parts = ["CYPHER"]
     for name, value in params.items():
         if not _IDENT.fullmatch(name):
             return None
+        keys = _map_keys(value)
+        if keys is None:
+            return None
         try:
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError):
             return None
-        if _UNSAFE.search(text):
+        if ("\\u" in text or "\\b" in text or "\\f" in text) and _UNSAFE.search(text):
             return None
-        if "{" in text:
-            text = _KEY.sub(r"`\1`:", text)
-            if _RAW_KEY.search(text):  # a key that is not an identifier
-                return None
+        for k in keys:
+            text = text.replace(f'{{"{k}":', f"{{`{k}`:").replace(f',"{k}":', f",`{k}`:")
+        # a value is never followed by ':' in JSON, so any unescaped '":' left is a key we did not
+        # turn into an identifier (a nested map): let the client serialise this one
+        if text.count('":') != text.count('\\":'):
+            return None
         parts.append(f"{name}={text}")
     return " ".join(parts) + " "
-
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_RAW_KEY = re.compile(r'(?<=[{,])"(?:[^"\\]|\\.)*":')
 
 
 def _rows(result: Any) -> list[Row]:
