@@ -247,11 +247,11 @@ class TextVectors:
         texts, vecs = list(z["texts"]), z["vecs"]
         if vecs.shape[1:] != (self.embedder.dim,):
             return 0
-        for t, v in zip(texts, vecs, strict=True):
-            if t not in self._index:
-                self._index[t] = len(self._index)
-                self._vecs = np.concatenate([self._vecs, v[None].astype(np.float32)])
-        return len(texts)
+        keep = [n for n, t in enumerate(texts) if t not in self._index]
+        for n in keep:
+            self._index[texts[n]] = len(self._index)
+        self._vecs = np.concatenate([self._vecs, vecs[keep].astype(np.float32)])
+        return len(keep)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         self.add(texts)
