@@ -18,7 +18,7 @@ import pandas as pd
 
 from cosmo.errors import InputError
 from cosmo.kg.records import MAX_TAIL, KnowledgeTriple
-from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour, normalise_text
+from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
 
 __all__ = ["RowError", "ValidatedTriples", "read_table", "validate_triples"]
 
@@ -206,5 +206,4 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
         errors.append(RowError(file, int(lines[i]), col, msg))
     good = out[bad == ""].copy()
     good["line"] = lines[(bad == "").to_numpy()]
-    good["tail_norm"] = good["tail"].map(normalise_text)
     return ValidatedTriples(frame=good.reset_index(drop=True), errors=errors, total=n)
