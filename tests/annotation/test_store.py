@@ -111,3 +111,18 @@ def test_add_items_is_idempotent(ann_store: AnnotationStore, iqa_candidates):
     assert ann_store.add_items(iqa_candidates[10:14]) == 2
     assert [i["position"] for i in ann_store.items()] == list(range(14))
     assert ann_store.candidates()[0] == iqa_candidates[0]
+
+
+def test_candidates_parquet_round_trip_and_bad_row(iqa_candidates, tmp_path):
+    import pandas as pd
+
+    from cosmo.refine.annotation import read_candidates, write_candidates
+
+    path = write_candidates(iqa_candidates[:5], tmp_path / "candidates.parquet")
+    assert read_candidates(path) == iqa_candidates[:5]
+    df = pd.read_parquet(path)
+    df.loc[2, "behaviour"] = "window_shopping"
+    df.to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(InputError) as e:
+        read_candidates(tmp_path / "bad.parquet")
+    assert (e.value.line, e.value.field) == (4, "behaviour")
