@@ -67,7 +67,10 @@ def _parse_ids(text: str, file: str, line: int, field: str) -> list[int]:
         ids = [int(p) for p in parts]
     except ValueError as e:
         raise InputError(
-            f"item ids must be integers, got {text.strip()[:60]!r}", file=file, line=line, field=field
+            f"item ids must be integers, got {text.strip()[:60]!r}",
+            file=file,
+            line=line,
+            field=field,
         ) from e
     if min(ids) < 1:
         raise InputError(
@@ -115,7 +118,9 @@ def load_cases(path: str | Path, *, limit: int | None = None) -> SessionCases:
             prefixes.append(_parse_ids(cols[0], str(p), n, "prefix"))
             target = _parse_ids(cols[1], str(p), n, "target")
             if len(target) != 1:
-                raise InputError("expected exactly one target item", file=str(p), line=n, field="target")
+                raise InputError(
+                    "expected exactly one target item", file=str(p), line=n, field="target"
+                )
             targets.append(target[0])
     return SessionCases(prefixes, np.asarray(targets, dtype=np.int64))
 
@@ -141,6 +146,6 @@ def split_validation(
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError("fraction must be in (0, 1)")
-    cut = int(round(len(sessions) * (1.0 - fraction)))
+    cut = round(len(sessions) * (1.0 - fraction))
     train = [list(s) for s in sessions[:cut]]
     return train, expand_prefixes(sessions[cut:])

@@ -9,6 +9,7 @@ with a ``batch`` vector, as :class:`torch_geometric.data.Batch` does.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def build_session_batch(prefixes: Sequence[Sequence[int]]) -> SessionGraphBatch:
                 local[it] = len(local)
                 items.append(int(it))
         batch.extend([g] * len(local))
-        pairs = {(local[a], local[b]) for a, b in zip(seq[:-1], seq[1:], strict=True)}
+        pairs = {(local[a], local[b]) for a, b in itertools.pairwise(seq)}
         for a, b in pairs:
             src.append(a + offset)
             dst.append(b + offset)

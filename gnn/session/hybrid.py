@@ -31,7 +31,9 @@ __all__ = ["DEFAULT_GRID", "HybridRecommender", "choose_weight", "fuse_scores"]
 DEFAULT_GRID: tuple[float, ...] = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 
 
-def fuse_scores(neural: torch.Tensor, knn: np.ndarray | torch.Tensor, weight: float) -> torch.Tensor:
+def fuse_scores(
+    neural: torch.Tensor, knn: np.ndarray | torch.Tensor, weight: float
+) -> torch.Tensor:
     """Mix neural logits and kNN scores.
 
     Shapes:
@@ -89,7 +91,9 @@ class HybridRecommender:
     @torch.no_grad()
     def score(self, prefixes: list[list[int]]) -> torch.Tensor:
         """Fused scores ``[B, num_items + 1]`` for ``prefixes``."""
-        return fuse_scores(score_prefixes(self.model, prefixes), self.knn.score(prefixes), self.weight)
+        return fuse_scores(
+            score_prefixes(self.model, prefixes), self.knn.score(prefixes), self.weight
+        )
 
     def evaluate(
         self, cases: SessionCases, k: int = 20, batch_size: int = 1024, progress: bool = True

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["RankMetrics", "ranks_from_scores", "rank_metrics"]
+__all__ = ["RankMetrics", "rank_metrics", "ranks_from_scores"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,9 @@ class RankMetrics:
         return f"P@{self.k} {self.precision:.2f}  MRR@{self.k} {self.mrr:.2f}  ({self.cases} cases)"
 
 
-def ranks_from_scores(scores: torch.Tensor | np.ndarray, targets: torch.Tensor | np.ndarray) -> np.ndarray:
+def ranks_from_scores(
+    scores: torch.Tensor | np.ndarray, targets: torch.Tensor | np.ndarray
+) -> np.ndarray:
     """1-based rank of each target among all items (ties count against the target).
 
     Shapes:

@@ -201,7 +201,14 @@ def train_session_model(
                 result.best_epoch = epoch
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if checkpoint is not None:
-                    save_session_model(model, checkpoint, extra={"config": asdict(cfg)})
+                    save_session_model(
+                        model,
+                        checkpoint,
+                        extra={
+                            "config": asdict(cfg),
+                            "history": [asdict(h) for h in result.history],
+                        },
+                    )
             if cfg.max_minutes and time.monotonic() - started > cfg.max_minutes * 60:
                 break
         if best_state is not None:
@@ -223,6 +230,11 @@ def rank_cases(
     model: SRGNN, cases: SessionCases, batch_size: int = 1024, progress: bool = True
 ) -> np.ndarray:
     """1-based rank of each target among all items."""
+    if cases.max_item > model.num_items:
+        raise ConfigError(
+            f"the cases use item id {cases.max_item} but the model knows ids up to "
+            f"{model.num_items}; train it with num_items ≥ {cases.max_item} (--num-items)"
+        )
     out = []
     for start in tqdm(
         range(0, len(cases), batch_size), desc="score", disable=not progress, unit="batch"

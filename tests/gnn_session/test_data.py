@@ -62,7 +62,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_expand_and_split() -> None:
     sessions = [[1, 2, 3], [4], [5, 6], [7, 8, 9, 10]]
     cases = expand_prefixes(sessions)
-    assert cases.prefixes == [[1], [1, 2], [5]] + [[7], [7, 8], [7, 8, 9]]
+    assert cases.prefixes == [[1], [1, 2], [5], [7], [7, 8], [7, 8, 9]]
     assert cases.targets.tolist() == [2, 3, 6, 8, 9, 10]
     train, valid = split_validation(sessions, 0.25)
     assert train == sessions[:3]

@@ -33,7 +33,7 @@ def test_gated_conv_shapes() -> None:
     out = conv(torch.randn(5, 8), g.edge_index, g.in_weight, g.out_weight)
     assert out.shape == (5, 8)
     conv.reset_parameters()
-    assert "SessionGatedConv(8, num_steps=2)" == repr(conv)
+    assert repr(conv) == "SessionGatedConv(8, num_steps=2)"
 
 
 def test_srgnn_shapes_and_gradients() -> None:

@@ -48,10 +48,14 @@ def test_srgnn_trains_on_diginetica_slice(
     assert m.mrr > 1.0
     # the checkpoint reloads to the same predictions
     again = load_session_model(ckpt)
-    assert np.array_equal(rank_cases(again, cases, progress=False), rank_cases(result.model, cases, progress=False))
+    assert np.array_equal(
+        rank_cases(again, cases, progress=False), rank_cases(result.model, cases, progress=False)
+    )
     # fusion with V-SKNN, weight chosen on validation only
     knn = VSKNN().fit(fit, num_items=NUM_ITEMS)
-    w, grid = choose_weight(result.model, knn, valid.subset(range(500)), grid=(0.0, 0.5, 1.0), progress=False)
+    w, grid = choose_weight(
+        result.model, knn, valid.subset(range(500)), grid=(0.0, 0.5, 1.0), progress=False
+    )
     assert w in grid and all(v.cases == 500 for v in grid.values())
     hybrid = HybridRecommender(result.model, VSKNN().fit(train_slice, num_items=NUM_ITEMS), w)
     assert hybrid.evaluate(cases, progress=False).precision > 100 * RANDOM_P20
@@ -61,7 +65,9 @@ def test_srgnn_trains_on_diginetica_slice(
 def test_kg_variant_knows_cold_items_through_intentions() -> None:
     data = intent_sessions(seed=1)
     train = expand_prefixes(data.train_sessions)
-    cfg = SessionTrainConfig(epochs=4, batch_size=64, num_negatives=0, lr=1e-2, lr_decay=0.7, hidden=32)
+    cfg = SessionTrainConfig(
+        epochs=4, batch_size=64, num_negatives=0, lr=1e-2, lr_decay=0.7, hidden=32
+    )
     feats = torch.as_tensor(data.item_features)
     kg = train_session_model(
         train, data.num_items, cfg, model=KGSRGNN(data.num_items, feats, hidden=32), progress=False

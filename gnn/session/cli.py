@@ -1,0 +1,157 @@
+"""``cosmo gnn train-session`` / ``cosmo gnn eval-session``: session recommendation commands.
+
+:func:`register` adds both commands to the ``cosmo gnn`` sub-app (``cosmo.gnn.cli`` calls it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cosmo.clitools import console, settings_of
+from cosmo.errors import InputError
+
+__all__ = ["register"]
+
+
+def _default_model_path(ctx: typer.Context) -> Path:
+    return settings_of(ctx).artifacts_dir / "session" / "srgnn.pt"
+
+
+def _load_features(path: Path, num_items: int):  # type: ignore[no-untyped-def]
+    import numpy as np
+    import torch
+
+    if not path.is_file():
+        raise InputError("item feature file not found", file=str(path))
+    feats = np.load(path)
+    if feats.ndim != 2 or feats.shape[0] != num_items + 1:
+        raise InputError(
+            f"expected a [num_items + 1, D] = [{num_items + 1}, D] matrix, got {list(feats.shape)}",
+            file=str(path),
+        )
+    return torch.as_tensor(feats, dtype=torch.float32)
+
+
+def train_session(
+    ctx: typer.Context,
+    sessions: Annotated[Path, typer.Option(help="Training sessions: item ids per line.")],
+    out: Annotated[Path | None, typer.Option(help="Checkpoint path (.pt).")] = None,
+    item_features: Annotated[
+        Path | None,
+        typer.Option(help="KG item features (.npy, [num_items + 1, D]): trains the KG variant."),
+    ] = None,
+    epochs: int = 3,
+    batch_size: int = 512,
+    negatives: Annotated[int, typer.Option(help="Sampled negatives; 0 = full softmax.")] = 4096,
+    lr: float = 3e-3,
+    hidden: int = 100,
+    valid_fraction: Annotated[float, typer.Option(help="Last share of sessions held out.")] = 0.1,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop training after this.")] = None,
+    threads: int = 1,
+    num_items: Annotated[
+        int | None, typer.Option(help="Largest item id (default: the largest in the sessions).")
+    ] = None,
+) -> None:
+    """Train SR-GNN (or the KG-enhanced variant) on every prefix → next item."""
+    from cosmo.gnn.session.data import expand_prefixes, load_sessions, split_validation
+    from cosmo.gnn.session.kg_srgnn import KGSRGNN
+    from cosmo.gnn.session.train import SessionTrainConfig, train_session_model
+    from cosmo.manifest import Manifest
+
+    path = out or _default_model_path(ctx)
+    all_sessions = load_sessions(sessions)
+    num_items = max(num_items or 0, max(max(s) for s in all_sessions))
+    fit, valid = split_validation(all_sessions, valid_fraction)
+    cfg = SessionTrainConfig(
+        hidden=hidden,
+        epochs=epochs,
+        batch_size=batch_size,
+        num_negatives=negatives,
+        lr=lr,
+        num_threads=threads,
+        max_minutes=max_minutes,
+    )
+    model = None
+    if item_features is not None:
+        model = KGSRGNN(num_items, _load_features(item_features, num_items), hidden=hidden)
+    console.print(f"training on {len(fit)} sessions, validating on {len(valid)} held-out cases")
+    result = train_session_model(
+        expand_prefixes(fit),
+        num_items,
+        cfg,
+        valid=valid,
+        model=model,
+        checkpoint=path,
+        on_epoch=lambda log: console.print(
+            f"epoch {log.epoch}: loss {log.loss:.3f}, {log.seconds:.0f} s, valid {log.valid}"
+        ),
+    )
+    manifest = Manifest(stage="gnn.session.train", parameters=asdict(cfg))
+    manifest.add_input("sessions", sessions)
+    manifest.count("sessions", len(all_sessions))
+    manifest.count("epochs", len(result.history))
+    manifest.write(path)
+    console.print(
+        f"saved {path} (best epoch {result.best_epoch}, "
+        f"{result.seconds_per_epoch:.0f} s/epoch, {result.train_seconds:.0f} s in all)"
+    )
+
+
+def eval_session(
+    ctx: typer.Context,
+    sessions: Annotated[Path, typer.Option(help="Training sessions (kNN index, validation).")],
+    cases: Annotated[Path, typer.Option(help="Test cases: prefix<TAB>target per line.")],
+    model_path: Annotated[Path | None, typer.Option(help="Checkpoint from train-session.")] = None,
+    knn_only: Annotated[bool, typer.Option(help="Evaluate V-SKNN alone.")] = False,
+    weight: Annotated[
+        float | None,
+        typer.Option(help="Fusion weight of the neural model; default: chosen on validation."),
+    ] = None,
+    valid_fraction: float = 0.1,
+    valid_cases: int = 20_000,
+    k: int = 20,
+) -> None:
+    """Evaluate V-SKNN, the trained model and their fusion (P@k, MRR@k over all items)."""
+    import numpy as np
+    import torch
+
+    from cosmo.gnn.session.data import load_cases, load_sessions, split_validation
+    from cosmo.gnn.session.hybrid import HybridRecommender, choose_weight
+    from cosmo.gnn.session.sknn import VSKNN
+    from cosmo.gnn.session.train import evaluate, load_session_model
+
+    torch.set_num_threads(1)
+    train = load_sessions(sessions)
+    test = load_cases(cases)
+    model = None if knn_only else load_session_model(model_path or _default_model_path(ctx))
+    num_items = max(max(max(s) for s in train), test.max_item, model.num_items if model else 0)
+    table = Table("model", f"P@{k}", f"MRR@{k}")
+    knn = VSKNN(weighting="div", idf=True).fit(train, num_items)
+    m = knn.evaluate(test, k)
+    table.add_row("V-SKNN", f"{m.precision:.2f}", f"{m.mrr:.2f}")
+    if model is not None:
+        m = evaluate(model, test, k)
+        table.add_row(type(model).__name__, f"{m.precision:.2f}", f"{m.mrr:.2f}")
+        w = weight
+        if w is None:
+            fit, valid = split_validation(train, valid_fraction)
+            rng = np.random.default_rng(0)
+            vsub = valid.subset(
+                np.sort(rng.choice(len(valid), min(valid_cases, len(valid)), replace=False))
+            )
+            knn_fit = VSKNN(weighting="div", idf=True).fit(fit, num_items)
+            w, _ = choose_weight(model, knn_fit, vsub, k=k)
+        m = HybridRecommender(model, knn, w).evaluate(test, k)
+        table.add_row(f"hybrid (w={w:.2f})", f"{m.precision:.2f}", f"{m.mrr:.2f}")
+    console.print(table)
+
+
+def register(gnn_app: typer.Typer) -> None:
+    """Add ``train-session`` and ``eval-session`` to the ``cosmo gnn`` sub-app."""
+    gnn_app.command("train-session")(train_session)
+    gnn_app.command("eval-session")(eval_session)
