@@ -26,6 +26,8 @@ EDGE = (
     "model: r.model, pipeline_run: r.pipeline_run, created_run: r.created_run, "
     "created_at: r.created_at, intention: " + INTENTION + "}"
 )
+# the same map over ``x.r``/``x.i`` pairs, used after slicing so only one page is projected
+EDGE_OF_X = EDGE.replace("r.", "x.r.").replace("type(r)", "type(x.r)").replace("i.", "x.i.")
 PLAUS = "coalesce(r.plausibility, 0.0)"
 
 
@@ -134,8 +136,8 @@ class GraphReader:
                 f"UNWIND $ids AS k MATCH {node}-[r]->(i:Intention) "
                 f"WHERE {PLAUS} >= $minp{rel} "
                 f"WITH k, r, i ORDER BY {PLAUS} DESC, i.id "
-                f"WITH k, collect({EDGE}) AS xs "
-                "RETURN k, size(xs) AS total, xs[$skip..$end] AS items"
+                "WITH k, collect({r: r, i: i}) AS xs "
+                f"RETURN k, size(xs) AS total, [x IN xs[$skip..$end] | {EDGE_OF_X}] AS items"
             )
 
         return await self._paged(

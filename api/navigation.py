@@ -30,6 +30,7 @@ __all__ = [
     "relevance",
 ]
 
+_COLS = "p.id AS id, p.title AS title, p.type AS type, p.domain AS domain"
 _FILTER = (
     "MATCH (p)-->(si:Intention) WHERE si.id IN $sel "
     "WITH p, {keep}, count(DISTINCT si) AS hit WHERE hit = $nsel "
@@ -74,7 +75,12 @@ def _merge(rows: list[Row]) -> tuple[list[Row], dict[str, float]]:
     bought: dict[str, float] = {}
     shared: dict[str, float] = {}
     for r in rows:
-        best[r["id"]] = r["product"]
+        best[r["id"]] = {
+            "id": r["id"],
+            "title": r["title"],
+            "type": r["type"],
+            "domain": r["domain"],
+        }
         bought[r["id"]] = bought.get(r["id"], 0.0) + float(r["bought"] or 0)
         shared[r["id"]] = shared.get(r["id"], 0.0) + float(r["shared"] or 0)
     top_b = max(bought.values(), default=0.0) or 1.0
@@ -92,15 +98,17 @@ async def candidates(
     p: dict[str, Any] = {"key": key, "sel": sel, "nsel": len(sel), "cap": cap}
     f1 = _FILTER.format(keep="c") if sel else ""
     f2 = _FILTER.format(keep="shared") if sel else ""
+    # scores use counts, not edge properties: reading a property of every traversed
+    # edge dominated the cost on large graphs; maps are built after LIMIT for the same reason
     cypher = (
         "MATCH (q:Query {key: $key})-[s:SEARCH_BUY]->(p:Product) WITH p, s.count AS c "
-        f"{f1}RETURN p.id AS id, {PRODUCT} AS product, coalesce(c, 1) * 1.0 AS bought, "
-        "0.0 AS shared ORDER BY bought DESC LIMIT $cap "
+        f"{f1}WITH p, coalesce(c, 1) * 1.0 AS bought ORDER BY bought DESC LIMIT $cap "
+        f"RETURN {_COLS}, bought, 0 AS shared "
         "UNION ALL "
-        "MATCH (q:Query {key: $key})-[r]->(i:Intention)<-[r2]-(p:Product) "
-        "WITH p, sum(coalesce(r2.plausibility, 0.0)) AS shared "
-        f"{f2}RETURN p.id AS id, {PRODUCT} AS product, 0.0 AS bought, shared "
-        "ORDER BY shared DESC LIMIT $cap"
+        "MATCH (q:Query {key: $key})-->(i:Intention)<--(p:Product) "
+        "WITH p, count(DISTINCT i) AS shared "
+        f"{f2}WITH p, shared ORDER BY shared DESC LIMIT $cap "
+        f"RETURN {_COLS}, 0.0 AS bought, shared"
     )
     rows = await reader.rows(cypher, p)
     known = bool(rows)
@@ -108,8 +116,8 @@ async def candidates(
         f3 = _FILTER.format(keep="score") if sel else ""
         rows = await reader.rows(
             "CALL db.idx.fulltext.queryNodes('Product', $ft) YIELD node AS p, score "
-            f"WITH p, score {f3}RETURN p.id AS id, {PRODUCT} AS product, 0.0 AS bought, "
-            "score AS shared ORDER BY shared DESC LIMIT $cap",
+            f"WITH p, score {f3}WITH p, score ORDER BY score DESC LIMIT $cap "
+            f"RETURN {_COLS}, 0.0 AS bought, score AS shared",
             {**p, "ft": terms},
         )
     products, scores = _merge(rows)
@@ -122,11 +130,11 @@ async def facets(
     """Intentions of ``product_ids`` grouped by (relation, tail type), largest first."""
     if not product_ids:
         return []
+    # one (product, relation, intention) edge exists at most once, so count(*) counts products
     rows = await reader.rows(
         "UNWIND $ids AS k MATCH (p:Product {id: k})-[r]->(i:Intention) "
-        "WITH type(r) AS relation, i, count(DISTINCT p) AS n "
-        "RETURN relation, n, {id: i.id, text: i.text, tail_type: i.tail_type} AS intention "
-        "ORDER BY n DESC, intention.id LIMIT 2000",
+        "WITH type(r) AS relation, i, count(*) AS n ORDER BY n DESC, i.id LIMIT 1000 "
+        "RETURN relation, n, {id: i.id, text: i.text, tail_type: i.tail_type} AS intention",
         {"ids": list(product_ids)},
     )
     chosen = set(selected)

@@ -98,7 +98,7 @@ class Navigation:
         c: Candidates = await self._task
         got = await facets(
             info.context.services.reader,
-            [p["id"] for p in c.products],
+            [p["id"] for p in c.products[: info.context.settings.facet_products]],
             self.selected_intentions,
             size,
         )

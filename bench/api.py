@@ -1,0 +1,426 @@
+"""Load benchmark of the GraphQL API against a bare FastAPI + Strawberry ceiling.
+
+Run by hand (it prints a table; numbers depend on the machine and on what else runs)::
+
+    nice -n 10 python bench/api.py                 # ~100k-edge synthetic graph, c = 1, 8, 32
+    nice -n 10 python bench/api.py --profile       # also write a pyinstrument profile
+
+It starts an embedded FalkorDB in a temporary folder, writes a synthetic graph with the
+schema of ``cosmo.kg.schema`` in ``UNWIND`` batches, then serves (each in its own process,
+one uvicorn worker):
+
+* ``ceiling``: FastAPI + Strawberry whose resolver returns constants (ParserCache and
+  ValidationCache on), i.e. the most this stack can do;
+* ``app``: ``cosmo.api.create_app`` on the graph, with every limit and metric on.
+
+Load comes from ``wrk`` (Debian package) in another process; each cell runs
+``--duration`` seconds after a warm-up. Reported: req/s, p50, p99 and the ratio of the
+app's throughput to the ceiling's at the same concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import strawberry
+
+QUERIES = {
+    "product": (
+        "query($id: ID!) { product(id: $id) { id title type "
+        "intentions(first: 5) { totalCount edges { node { relation plausibility intention { id text } } } } } }",
+        lambda r: {"id": f"p{r.randrange(N_PRODUCTS)}"},
+    ),
+    "navigate": (
+        "query($q: String!) { navigate(query: $q) { facets(size: 5) { relation tailType count "
+        "values { count intention { id text } } } products(first: 10) { totalCount "
+        "edges { node { score product { id title } } } } } }",
+        lambda r: {"q": f"query {r.randrange(N_QUERIES)}"},
+    ),
+    "searchQuery": (
+        "query($q: String!) { searchQuery(text: $q) { key products(first: 5) { edges { node { count "
+        "product { id title } } } } intentions(first: 5) { edges { node { relation intention { text } } } } } }",
+        lambda r: {"q": f"query {r.randrange(N_QUERIES)}"},
+    ),
+}
+CEILING_QUERY = "query($id: ID!) { product(id: $id) { id title } }"
+
+N_PRODUCTS = 6000
+N_QUERIES = 2000
+N_INTENTIONS = 2000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- the synthetic graph ------------------------------------------------------------------
+def build_graph(store: Any, *, seed: int = 0, per_product: int = 12, per_query: int = 10) -> int:
+    """Write products, queries, intentions, behaviour and knowledge edges; return edge count."""
+    from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, relation_type
+
+    r = random.Random(seed)
+    rels = list(RELATIONS)
+    weights = [1.0 / (k + 1) ** 0.6 for k in range(N_INTENTIONS)]  # a few popular intentions
+    intent_rel = {k: rels[k % len(rels)] for k in range(N_INTENTIONS)}
+    for _ in store.write_batches(
+        "UNWIND $rows AS r CREATE (:Product {id: r.id, title: r.title, type: r.type, domain: r.domain})",
+        [
+            {
+                "id": f"p{n}",
+                "title": f"product {n} {r.choice(['tent', 'mat', 'socks', 'lamp', 'bag'])}",
+                "type": f"type{n % 50}",
+                "domain": f"domain{n % 10}",
+            }
+            for n in range(N_PRODUCTS)
+        ],
+    ):
+        pass
+    for _ in store.write_batches(
+        "UNWIND $rows AS r CREATE (:Query {key: r.key, text: r.key})",
+        [{"key": f"query {n}"} for n in range(N_QUERIES)],
+    ):
+        pass
+    for _ in store.write_batches(
+        "UNWIND $rows AS r CREATE (:Intention {id: r.id, text: r.text, tail_type: r.tt, aliases: []})",
+        [
+            {"id": f"i{k}", "text": f"intention {k}", "tt": RELATION_TAIL_TYPES[intent_rel[k]]}
+            for k in range(N_INTENTIONS)
+        ],
+    ):
+        pass
+    edges = 0
+    sb = []
+    for q in range(N_QUERIES):
+        for p in r.sample(range(N_PRODUCTS), 5):
+            sb.append({"q": f"query {q}", "p": f"p{p}", "c": r.randint(1, 50)})
+    for s in store.write_batches(
+        "UNWIND $rows AS r MATCH (q:Query {key: r.q}), (p:Product {id: r.p}) CREATE (q)-[:SEARCH_BUY {count: r.c}]->(p)",
+        sb,
+    ):
+        edges += s.relationships_created
+    cb = set()
+    while len(cb) < 10_000:
+        a, b = r.sample(range(N_PRODUCTS), 2)
+        cb.add((min(a, b), max(a, b)))
+    for s in store.write_batches(
+        "UNWIND $rows AS r MATCH (a:Product {id: r.a}), (b:Product {id: r.b}) CREATE (a)-[:CO_BUY {count: r.c}]->(b)",
+        [{"a": f"p{a}", "b": f"p{b}", "c": r.randint(1, 20)} for a, b in sorted(cb)],
+    ):
+        edges += s.relationships_created
+    by_rel: dict[str, list[dict[str, Any]]] = {rel: [] for rel in rels}
+    for label, count, per in (
+        ("Product", N_PRODUCTS, per_product),
+        ("Query", N_QUERIES, per_query),
+    ):
+        for n in range(count):
+            for k in set(r.choices(range(N_INTENTIONS), weights=weights, k=per)):
+                node = f"p{n}" if label == "Product" else f"query {n}"
+                by_rel[intent_rel[k]].append(
+                    {
+                        "label": label,
+                        "n": node,
+                        "i": f"i{k}",
+                        "pl": round(r.uniform(0.5, 1.0), 3),
+                        "src": [
+                            f"sb:query {r.randrange(N_QUERIES)}|p{n}"
+                            if label == "Product"
+                            else f"sb:{node}|p0"
+                        ],
+                    }
+                )
+    for rel, rows in by_rel.items():
+        t = relation_type(rel)
+        for label, key in (("Product", "id"), ("Query", "key")):
+            part = [x for x in rows if x["label"] == label]
+            for s in store.write_batches(
+                f"UNWIND $rows AS r MATCH (h:{label} {{{key}: r.n}}), (i:Intention {{id: r.i}}) "
+                f"CREATE (h)-[:{t} {{plausibility: r.pl, typicality: r.pl, frequency: 1, sources: r.src, "
+                "model: 'synthetic', pipeline_run: 'bench', created_run: 'bench', created_seq: 1}]->(i)",
+                part,
+            ):
+                edges += s.relationships_created
+    return edges
+
+
+# -- servers --------------------------------------------------------------------------------
+@strawberry.type
+class ConstProduct:
+    id: strawberry.ID
+    title: str
+
+
+@strawberry.type
+class ConstQuery:
+    @strawberry.field
+    async def product(self, id: strawberry.ID) -> ConstProduct:
+        return ConstProduct(id=id, title="constant")
+
+
+def ceiling_app() -> Any:
+    """Bare FastAPI + Strawberry with a constant resolver, parser and validation caches on."""
+    from fastapi import FastAPI
+    from strawberry.extensions import ParserCache, ValidationCache
+    from strawberry.fastapi import GraphQLRouter
+
+    schema = strawberry.Schema(
+        ConstQuery,
+        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    )
+    app = FastAPI()
+    app.include_router(GraphQLRouter(schema), prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def serve(kind: str, port: int, db_port: int, graph: str, state: str, profile: str | None) -> None:
+    import uvicorn
+
+    if kind == "ceiling":
+        app = ceiling_app()
+    else:
+        from cosmo.api import ApiSettings, create_app
+        from cosmo.settings import Settings
+
+        core = Settings(state_dir=Path(state), falkordb_port=db_port, graph=graph)
+        app = create_app(ApiSettings(key_prefix="cosmo:bench:"), core=core)
+    if profile:
+        from pyinstrument import Profiler
+
+        prof = Profiler(async_mode="enabled", interval=0.0005)
+
+        @app.middleware("http")
+        async def _profile(request: Any, call_next: Any) -> Any:  # profiles every request
+            if request.url.path != "/graphql":
+                return await call_next(request)
+            prof.start() if not prof.is_running else None
+            return await call_next(request)
+
+        def dump(*_: Any) -> None:
+            if prof.is_running:
+                prof.stop()
+            Path(profile).write_text(prof.output_text(unicode=False, color=False, show_all=False))
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, dump)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def start_server(
+    kind: str, args: Any, profile: str | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        __file__,
+        "_serve",
+        kind,
+        str(port),
+        str(args.db_port),
+        args.graph,
+        args.state,
+    ]
+    if profile:
+        cmd.append(profile)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    import httpx
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{kind} server did not start")
+
+
+# -- load -----------------------------------------------------------------------------------
+_LUA = """
+local bodies = {}
+for line in io.lines("%s") do bodies[#bodies + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, bodies[(n %% #bodies) + 1])
+end
+"""
+
+
+def _ms(v: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    if not m:
+        return float("nan")
+    x = float(m.group(1))
+    return x / 1000 if m.group(2) == "us" else x * 1000 if m.group(2) == "s" else x
+
+
+def wrk(port: int, bodies: list[str], conc: int, duration: float, tmp: Path) -> dict[str, float]:
+    body_file = tmp / "bodies.txt"
+    body_file.write_text("\n".join(bodies) + "\n")
+    script = tmp / "load.lua"
+    script.write_text(_LUA % body_file)
+    cmd = [
+        "wrk",
+        f"-t{min(conc, 2)}",
+        f"-c{conc}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": float(errs.group(1)) if errs else 0.0}
+
+
+def check_answers(port: int, bodies: list[str]) -> None:
+    import httpx
+
+    for b in bodies[:3]:
+        data = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            content=b,
+            headers={"content-type": "application/json"},
+            timeout=30,
+        ).json()
+        if data.get("errors"):
+            raise SystemExit(f"query failed: {data['errors'][0]['message']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--duration", type=float, default=5.0)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--conc", default="1,8,32")
+    ap.add_argument(
+        "--profile", action="store_true", help="write a pyinstrument profile of the app"
+    )
+    ap.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    from cosmo.kg.falkordb_store import FalkorDBStore
+    from cosmo.kg.server import EmbeddedServer
+    from cosmo.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="cosmo-bench-"))
+    args.db_port, args.graph, args.state = free_port(), "bench", str(tmp / "state")
+    settings = Settings(state_dir=Path(args.state), falkordb_port=args.db_port, graph=args.graph)
+    server = EmbeddedServer(settings)
+    server.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        store = FalkorDBStore.from_settings(settings)
+        store.setup()
+        t = time.perf_counter()
+        edges = build_graph(store)
+        total = store.query("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
+        print(
+            f"graph: {total} edges ({edges} written in {time.perf_counter() - t:.1f} s), "
+            f"{N_PRODUCTS} products, {N_QUERIES} queries, {N_INTENTIONS} intentions"
+        )
+        rng = random.Random(1)
+        concs = [int(c) for c in args.conc.split(",")]
+        rows: list[dict[str, Any]] = []
+        plans = [
+            (
+                "ceiling",
+                "constant",
+                [
+                    json.dumps({"query": CEILING_QUERY, "variables": {"id": f"p{i}"}})
+                    for i in range(200)
+                ],
+            )
+        ]
+        plans += [
+            ("app", name, [json.dumps({"query": q, "variables": make(rng)}) for _ in range(200)])
+            for name, (q, make) in QUERIES.items()
+        ]
+        for kind in ("ceiling", "app"):
+            proc, port = start_server(kind, args)
+            procs.append(proc)
+            for k, name, bodies in plans:
+                if k != kind:
+                    continue
+                check_answers(port, bodies)
+                wrk(port, bodies, 8, args.warmup, tmp)
+                for c in concs:
+                    res = wrk(port, bodies, c, args.duration, tmp)
+                    rows.append({"server": kind, "query": name, "c": c, **res})
+                    print(
+                        f"  {kind:8s} {name:12s} c={c:<3d} {res['rps']:8.0f} req/s  p50 {res['p50']:6.2f} ms  p99 {res['p99']:6.2f} ms"
+                    )
+            proc.terminate()
+            proc.wait(10)
+        ceiling = {r["c"]: r["rps"] for r in rows if r["server"] == "ceiling"}
+        print("\n| server | query | c | req/s | p50 ms | p99 ms | × ceiling |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            ratio = r["rps"] / ceiling[r["c"]] if ceiling.get(r["c"]) else float("nan")
+            r["ratio"] = ratio
+            print(
+                f"| {r['server']} | {r['query']} | {r['c']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} |"
+            )
+        if args.out:
+            args.out.write_text(json.dumps({"edges": total, "rows": rows}, indent=2))
+        if args.profile:
+            prof_file = tmp / "profile.txt"
+            proc, port = start_server("app", args, profile=str(prof_file))
+            procs.append(proc)
+            for name in ("product", "navigate"):
+                bodies = next(b for k, n, b in plans if n == name)
+                wrk(port, bodies, 8, args.duration, tmp)
+            proc.terminate()
+            proc.wait(30)
+            text = prof_file.read_text() if prof_file.exists() else "(no profile written)"
+            keep = Path(os.environ.get("COSMO_BENCH_PROFILE", tmp / "profile.txt"))
+            if keep != prof_file:
+                keep.write_text(text)
+            print(f"\nprofile (pyinstrument, product + navigate at c=8) in {keep}:")
+            print("\n".join(text.splitlines()[:60]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_serve":
+        serve(
+            sys.argv[2],
+            int(sys.argv[3]),
+            int(sys.argv[4]),
+            sys.argv[5],
+            sys.argv[6],
+            sys.argv[7] if len(sys.argv) > 7 else None,
+        )
+    else:
+        main()
