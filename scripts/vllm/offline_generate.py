@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stop", action="append", default=[], help="stop string (repeatable)")
     ap.add_argument("--dtype", default="bfloat16")
     ap.add_argument("--max-model-len", type=int, default=512)
+    ap.add_argument(
+        "--single-process",
+        action="store_true",
+        help="run vLLM's engine and worker in this process (starts faster; CPU tests)",
+    )
     ap.add_argument("--output", type=Path, help="write the JSON here instead of stdout")
     ap.add_argument("--repeat", type=int, default=1, help="generate this many times (timing)")
     args = ap.parse_args(argv)
@@ -42,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    engine_kwargs = {}
+    if args.single_process:
+        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+        engine_kwargs["distributed_executor_backend"] = "uni"
 
     from cosmo.errors import CosmoError
     from cosmo.generation.base import GenerationParams
@@ -61,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         stop=tuple(args.stop),
     )
     try:
-        gen = VLLMGenerator(args.model, dtype=args.dtype, max_model_len=args.max_model_len)
+        gen = VLLMGenerator(
+            args.model, dtype=args.dtype, max_model_len=args.max_model_len, **engine_kwargs
+        )
         t0 = time.perf_counter()
         gen.load()
         load_s = time.perf_counter() - t0

