@@ -1,0 +1,79 @@
+"""Demo stage: Gemma explains a few sampled pairs; IntentionQA assertions are imported.
+
+Reads ``ctx.artifacts["pairs"]`` and writes ``ctx.artifacts["candidates"]``: the local
+model's candidates for a handful of pairs (kept small so the stage stays well under two
+minutes on two CPU cores) plus the FolkScope assertions about the demo's IntentionQA pairs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cosmo.generation.base import GenerationParams, TextGenerator
+from cosmo.generation.cache import GenerationCache
+from cosmo.generation.folkscope import import_intentionqa
+from cosmo.generation.runner import GenerateConfig, read_pairs, run_generation, write_candidates
+from cosmo.kg.schema import pair_key
+
+if TYPE_CHECKING:
+    from cosmo.demo import DemoContext
+
+__all__ = ["DEMO_RELATIONS", "run"]
+
+DEMO_RELATIONS = ("USED_FOR_AUD", "xWANT")
+N_SEARCH_BUY = 2
+N_CO_BUY = 2
+DEMO_PARAMS = GenerationParams(max_new_tokens=32, stop=("\n\n",))
+
+
+def run(ctx: DemoContext, generator: TextGenerator | None = None) -> None:
+    """Generate for a few pairs, import FolkScope knowledge, write ``candidates``."""
+    from cosmo.generation.hf import TransformersGenerator
+
+    pairs = read_pairs(ctx.artifacts["pairs"])
+    chosen = [p for p in pairs if p.behaviour == "search_buy"][:N_SEARCH_BUY]
+    chosen += [p for p in pairs if p.behaviour == "co_buy"][:N_CO_BUY]
+    gen = generator or TransformersGenerator(cache_dir=ctx.settings.cache_dir, batch_size=6)
+    cfg = GenerateConfig(
+        relations=DEMO_RELATIONS, params=DEMO_PARAMS, batch_size=6, pipeline_run="demo"
+    )
+    with GenerationCache(ctx.settings.cache_dir / "generation.sqlite") as cache:
+        report = run_generation(chosen, gen, cache, cfg, console=ctx.console)
+    candidates = list(report.candidates)
+    counts = {f"generated_{k}": v for k, v in report.counts.items()}
+
+    if ctx.shared_data is not None:
+        wanted = {
+            pair_key(p.behaviour, p.source, p.target) for p in pairs if p.behaviour == "co_buy"
+        }
+        folk = import_intentionqa(
+            ctx.shared_data / "intentionqa" / "task1.jsonl", pipeline_run="demo"
+        )
+        imported = [
+            c for c in folk.candidates if pair_key(c.behaviour, c.source, c.target) in wanted
+        ]
+        candidates += imported
+        counts["imported_folkscope"] = len(imported)
+    path = write_candidates(
+        candidates,
+        ctx.workdir / "generation" / "candidates.parquet",
+        stage="generate.demo",
+        parameters={
+            "relations": list(DEMO_RELATIONS),
+            "model": gen.model_name,
+            **DEMO_PARAMS.as_dict(),
+        },
+        counts={**counts, "candidates": len(candidates)},
+        notes=report.notes,
+        inputs={"pairs": ctx.artifacts["pairs"]},
+    )
+    ctx.artifacts["candidates"] = path
+    ctx.console.print(
+        f"{report.counts['candidates']} candidates from {gen.model_name} on {len(chosen)} pairs "
+        f"(copy rate {report.notes['copy_rate']:.0%}), {counts.get('imported_folkscope', 0)} imported "
+        f"from FolkScope → {path}"
+    )
+    for c in report.candidates[:6]:
+        ctx.console.print(
+            f"  [dim]{c.source[:40]} → {c.target_title[:40] if c.target_title else c.target}[/] {c.relation}: {c.tail}"
+        )
