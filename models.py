@@ -89,7 +89,7 @@ def gemma_model_dir(cache_dir: Path | None = None, *, force: bool = False) -> Pa
             str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
         )
         # The GGUF weights are dequantised on load; drop the quantizer so they can be saved.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.save_pretrained(tmp, safe_serialization=True)

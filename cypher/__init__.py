@@ -36,7 +36,7 @@ class SavedQuery:
 
 def _parse(file: str, content: str) -> SavedQuery:
     head: dict[str, str] = {}
-    body = []
+    body: list[str] = []
     for line in content.splitlines():
         if line.startswith("//") and not body:
             key, _, value = line[2:].strip().partition(":")

@@ -242,12 +242,12 @@ def write_neo4j_import(path: Path, out_dir: Path) -> str:
                 + ["created_run:string", ":LABEL"]
             )
             p = out / f"{st.kind}.csv"
-            rows = (
+            node_rows = (
                 [r.get(n) if t != "ARRAY" else "|".join(r.get(n) or []) for n, t in cols]
                 + [run_id, lbl]
                 for r in st.rows
             )
-            _write_csv(p, header, rows)
+            _write_csv(p, header, node_rows)
             parts.append(f"--nodes={p.name}")
     for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, 1, now)):
         props = (

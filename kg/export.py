@@ -97,7 +97,9 @@ def export_graph(store: GraphStore, out_dir: Path, *, page: int = 20_000) -> dic
         rows = [r for p in _pages(store, lbl, key, fields, page) for r in p]
         cols = [f.split(" AS ")[1].strip() for f in fields.split(",")]
         paths[name] = _write(pd.DataFrame(rows, columns=cols), out_dir / f"{name}.parquet", name)
-    sb, cb, kn = [], [], []
+    sb: list[dict[str, Any]] = []
+    cb: list[dict[str, Any]] = []
+    kn: list[dict[str, Any]] = []
     for lbl, key in (("Query", "key"), ("Product", "id")):
         for r in _edges_from(store, lbl, key, page):
             kind = r.pop("kind")

@@ -184,7 +184,7 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         WriteStep(
             "products",
             Q_PRODUCTS,
-            [{k: _none(v) for k, v in r.items()} for r in prod.to_dict("records")],
+            [{str(k): _none(v) for k, v in r.items()} for r in prod.to_dict("records")],
         )
     )
     if sb.any():
@@ -259,14 +259,14 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
     # one row per edge, its pairs as [key, frequency] lists (python-level only where it must be)
     keys = ["hl", "relation", "h", "iid"]
     edge_start = (per_pair[keys] != per_pair[keys].shift()).any(axis=1).to_numpy()
-    bounds = [*list(edge_start.nonzero()[0]), len(per_pair)]
+    bounds: list[int] = [*(int(x) for x in edge_start.nonzero()[0]), len(per_pair)]
     pairs_col, fr_col = per_pair["pair"].tolist(), per_pair["fr"].astype(int).tolist()
     edges = (
         per_pair.groupby(keys, sort=True)
         .agg(pl=("pl", "max"), ty=("ty", "max"), model=("model", "first"), prun=("prun", "first"))
         .reset_index()
     )
-    edges["pairs"] = [
+    edges["pairs"] = [  # type: ignore[assignment]
         [[pairs_col[k], fr_col[k]] for k in range(bounds[j], bounds[j + 1])]
         for j in range(len(edges))
     ]

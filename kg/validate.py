@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,7 +200,7 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
                 {k: v for k, v in records[i].items() if v is not None and v == v}
             )
         except Exception as e:
-            first = getattr(e, "errors", lambda: [])()
+            first: list[Any] = getattr(e, "errors", lambda: [])()
             if first:
                 col = str(first[0]["loc"][0]) if first[0].get("loc") else col
                 msg = first[0]["msg"]
