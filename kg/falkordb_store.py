@@ -25,8 +25,21 @@ if TYPE_CHECKING:
 __all__ = ["AsyncFalkorDBStore", "FalkorDBStore", "to_plain"]
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def to_plain(value: Any) -> Any:
-    """Turn client objects (nodes, edges, paths) into plain maps and lists."""
+    """Turn client objects (nodes, edges, paths) into plain maps and lists.
+
+    Scalars, lists and maps (most of every result) are handled before the client's
+    classes are looked up: this runs for every value of every row.
+    """
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, list):
+        return [v if isinstance(v, _SCALARS) else to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, _SCALARS) else to_plain(v) for k, v in value.items()}
     from falkordb import Edge, Node, Path
 
     if isinstance(value, Node):
@@ -38,10 +51,6 @@ def to_plain(value: Any) -> Any:
             "nodes": [to_plain(n) for n in value.nodes()],
             "edges": [to_plain(e) for e in value.edges()],
         }
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
     return value
 
 
