@@ -133,14 +133,14 @@ async def facets(
     # one (product, relation, intention) edge exists at most once, so count(*) counts products
     rows = await reader.rows(
         "UNWIND $ids AS k MATCH (p:Product {id: k})-[r]->(i:Intention) "
-        "WITH type(r) AS relation, i, count(*) AS n ORDER BY n DESC, i.id LIMIT 1000 "
-        "RETURN relation, n, {id: i.id, text: i.text, tail_type: i.tail_type} AS intention",
-        {"ids": list(product_ids)},
+        "WITH type(r) AS relation, i, count(*) AS n ORDER BY n DESC, i.id LIMIT $top "
+        "RETURN relation, n, i.id AS id, i.text AS text, i.tail_type AS tail_type",
+        {"ids": list(product_ids), "top": max(200, 20 * per_facet)},
     )
     chosen = set(selected)
     groups: dict[tuple[str, str], Facet] = {}
     for r in rows:
-        i = r["intention"]
+        i = {"id": r["id"], "text": r["text"], "tail_type": r["tail_type"]}
         g = groups.setdefault(
             (r["relation"], i["tail_type"] or ""), Facet(r["relation"], i["tail_type"] or "")
         )
