@@ -6,12 +6,14 @@ is the item id). Each annotator answers five yes/no questions about it.
 Until generation produces real candidates, :func:`candidates_from_intentionqa` turns the
 public IntentionQA co-buy file into candidates: the gold assertion of each pair (with its
 FolkScope typicality as ``reference_score``) and its three distractor intentions (which
-were written for other pairs, so they are mostly wrong for this one).
+were written for other pairs, so they are mostly wrong for this one). HTML entities in
+the Amazon titles (``&quot;``) are unescaped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,7 +101,7 @@ def relation_of(tail: str) -> str:
 def _tail_of(assertion: str) -> str:
     """The explanation part of an assertion: everything from ``because``."""
     i = assertion.find("because")
-    return (assertion[i:] if i >= 0 else assertion).strip()
+    return html.unescape(assertion[i:] if i >= 0 else assertion).strip()
 
 
 def _candidate_id(source: str, target: str, relation: str, tail: str) -> str:
@@ -134,7 +136,7 @@ def candidates_from_intentionqa(
                 if distractors:
                     gold = row.get("gold_ind")
                     tails += [(_tail_of(t), None) for k, t in row["options"].items() if k != gold]
-                titles = (row["item_a_name"], row["item_b_name"])
+                titles = (html.unescape(row["item_a_name"]), html.unescape(row["item_b_name"]))
             except KeyError as e:
                 raise InputError(
                     "missing field", file=str(path), line=lineno, field=str(e.args[0])

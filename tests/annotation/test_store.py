@@ -28,6 +28,9 @@ def test_intentionqa_candidates_carry_gold_and_distractors(iqa_candidates):
     assert all(c.reference_score is None for c in distractors)
     assert all(c.tail.startswith("because") for c in iqa_candidates)
     assert len({c.candidate_id for c in iqa_candidates}) == len(iqa_candidates)
+    # Amazon titles come HTML-escaped (&quot;); the items show them as people write them
+    titles = " ".join(f"{c.source_title} {c.target_title} {c.tail}" for c in iqa_candidates)
+    assert "&quot;" not in titles and "&amp;" not in titles and '"' in titles
 
 
 def test_weights_are_tail_frequency_times_head_popularity(iqa_candidates):
