@@ -4,11 +4,11 @@ Node types ``product``, ``query`` and ``intention``; features ``x`` are text emb
 an :class:`~cosmo.embeddings.Embedder` (MiniLM by default, passed in). Edge types::
 
     (query, search_buy, product)          edge_weight = count
-    (product, co_buy, product)            both directions, edge_weight = count
+    (product, co_buy, product)            once per unordered pair (lower index first)
     (product, has_intention, intention)   edge_attr = [plausibility, typicality],
     (query, has_intention, intention)     edge_relation = index into RELATIONS
 
-plus the reverse of every non-symmetric type (``rev_<name>``, via ``ToUndirected``) so
+plus the reverse of every type (``rev_<name>``, via ``ToUndirected(merge=False)``) so
 messages flow both ways. Node indices follow the sorted node ids, so the same graph always
 gives the same tensors; :class:`IdMaps` keeps them and travels with the saved artifact.
 
@@ -158,7 +158,8 @@ def build_hetero(
 
     cb = tables.co_buy[tables.co_buy["a"] != tables.co_buy["b"]]
     ei, cb = _edges(cb, "a", "b", pm, pm, "co_buy")
-    ei = np.unique(np.concatenate([ei, ei[::-1]], axis=1), axis=1) if ei.size else ei
+    if ei.size:  # one edge per unordered pair, a < b; rev_co_buy carries the other direction
+        ei = np.unique(np.sort(ei, axis=0), axis=1)
     data["product", "co_buy", "product"].edge_index = torch.as_tensor(ei).reshape(2, -1)
 
     kn = tables.knowledge

@@ -20,7 +20,8 @@ def test_build_hetero_shapes(tiny_tables, hash_embedder) -> None:  # type: ignor
     assert data["product"].x.shape == (2, 16)
     assert data["query"].x.shape == (1, 16)
     assert data["intention"].x.shape == (1, 16)
-    assert data["product", "co_buy", "product"].edge_index.tolist() == [[0, 1], [1, 0]]
+    assert data["product", "co_buy", "product"].edge_index.tolist() == [[0], [1]]
+    assert data["product", "rev_co_buy", "product"].edge_index.tolist() == [[1], [0]]
     assert data["query", "search_buy", "product"].edge_index.tolist() == [[0], [0]]
     assert data["query", "search_buy", "product"].edge_weight.tolist() == [3.0]
     kn = data["product", KNOWLEDGE, "intention"]
