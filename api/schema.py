@@ -375,7 +375,13 @@ def build_schema(settings: ApiSettings, *, metrics: Any = None) -> strawberry.Sc
     Extensions are given as factories, so each request gets its own instances (the parser
     and validation caches are shared at module level by Strawberry).
     """
-    rule = cost_rule(settings.max_cost, settings.default_page_size, settings.max_page_size)
+    # rule classes are made once: the validation cache is keyed by them, and
+    # QueryDepthLimiter/MaxAliasesLimiter make a new class per instance
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        cost_rule(settings.max_cost, settings.default_page_size, settings.max_page_size),
+    ]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -383,9 +389,7 @@ def build_schema(settings: ApiSettings, *, metrics: Any = None) -> strawberry.Sc
             lambda: ErrorCodes(metrics=metrics),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: ParserCache(maxsize=512),
-            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            lambda: AddValidationRules([rule]),
+            lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=512),
         ],
     )

@@ -298,6 +298,15 @@ def wrk(port: int, bodies: list[str], conc: int, duration: float, tmp: Path) -> 
     return {"rps": rps, "p50": p50, "p99": p99, "errors": float(errs.group(1)) if errs else 0.0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``), 0.0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def check_answers(port: int, bodies: list[str]) -> None:
     import httpx
 
@@ -334,7 +343,7 @@ def main() -> None:
     args.db_port, args.graph, args.state = free_port(), "bench", str(tmp / "state")
     settings = Settings(state_dir=Path(args.state), falkordb_port=args.db_port, graph=args.graph)
     server = EmbeddedServer(settings)
-    server.start()
+    db_pid = server.start().pid or 0
     procs: list[subprocess.Popen[bytes]] = []
     try:
         store = FalkorDBStore.from_settings(settings)
@@ -372,21 +381,37 @@ def main() -> None:
                 check_answers(port, bodies)
                 wrk(port, bodies, 8, args.warmup, tmp)
                 for c in concs:
+                    cpu0, db0 = cpu_seconds(proc.pid), cpu_seconds(db_pid)
                     res = wrk(port, bodies, c, args.duration, tmp)
+                    n = max(1.0, res["rps"] * max(1, round(args.duration)))
+                    res["api_cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / n
+                    res["db_cpu_ms"] = (cpu_seconds(db_pid) - db0) * 1000 / n
                     rows.append({"server": kind, "query": name, "c": c, **res})
                     print(
-                        f"  {kind:8s} {name:12s} c={c:<3d} {res['rps']:8.0f} req/s  p50 {res['p50']:6.2f} ms  p99 {res['p99']:6.2f} ms"
+                        f"  {kind:8s} {name:12s} c={c:<3d} {res['rps']:8.0f} req/s  "
+                        f"p50 {res['p50']:6.2f} ms  p99 {res['p99']:6.2f} ms  "
+                        f"CPU/req: api {res['api_cpu_ms']:.2f} ms, db {res['db_cpu_ms']:.2f} ms"
                     )
             proc.terminate()
             proc.wait(10)
         ceiling = {r["c"]: r["rps"] for r in rows if r["server"] == "ceiling"}
-        print("\n| server | query | c | req/s | p50 ms | p99 ms | × ceiling |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "\n| server | query | c | req/s | p50 ms | p99 ms | × ceiling | API CPU ms/req | DB CPU ms/req | × ceiling (CPU) |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        ceiling_cpu = {r["c"]: r["api_cpu_ms"] for r in rows if r["server"] == "ceiling"}
         for r in rows:
             ratio = r["rps"] / ceiling[r["c"]] if ceiling.get(r["c"]) else float("nan")
             r["ratio"] = ratio
+            # the throughput ratio both would have with the same CPU: ceiling CPU/request / ours
+            spent = r["api_cpu_ms"] + r["db_cpu_ms"]
+            r["cpu_ratio"] = (
+                ceiling_cpu.get(r["c"], float("nan")) / spent if spent else float("nan")
+            )
             print(
-                f"| {r['server']} | {r['query']} | {r['c']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio:.2f} |"
+                f"| {r['server']} | {r['query']} | {r['c']} | {r['rps']:.0f} | {r['p50']:.2f} "
+                f"| {r['p99']:.2f} | {ratio:.2f} | {r['api_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} "
+                f"| {r['cpu_ratio']:.2f} |"
             )
         if args.out:
             args.out.write_text(json.dumps({"edges": total, "rows": rows}, indent=2))
