@@ -31,7 +31,7 @@ from cosmo.api.explain import ExplainService, ExplainWorker
 from cosmo.api.graph import GraphReader
 from cosmo.api.limits import LimitsMiddleware
 from cosmo.api.metrics import Metrics, MetricsMiddleware
-from cosmo.api.navigation import GraphRecommender, Recommender
+from cosmo.api.navigation import GraphRecommender, Recommender, TTLCache
 from cosmo.api.schema import build_schema
 from cosmo.api.settings import ApiSettings
 from cosmo.generation.base import TextGenerator
@@ -112,6 +112,7 @@ def create_app(
         explainer=ExplainService(reader, cache, features),
         redis=redis,
         refresh_generator=generator,
+        nav_cache=TTLCache(settings.nav_cache_ttl_s, settings.nav_cache_size),
     )
 
     @contextlib.asynccontextmanager

@@ -30,6 +30,7 @@ class Services:
     explainer: ExplainService | None = None
     redis: Any = None
     refresh_generator: Any = None
+    nav_cache: Any = None
 
 
 class Loaders:

@@ -9,6 +9,8 @@ relation and tail type, with product counts.
 from __future__ import annotations
 
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -24,11 +26,41 @@ __all__ = [
     "Recommendation",
     "Recommender",
     "Relevance",
+    "TTLCache",
     "candidates",
     "facets",
     "fulltext_terms",
     "relevance",
 ]
+
+
+class TTLCache:
+    """A small in-process LRU cache whose entries expire after ``ttl_s`` seconds.
+
+    Navigation answers change only when the graph is reloaded (in batches), so a short
+    TTL takes repeated queries off the database; ``ttl_s=0`` turns it off.
+    """
+
+    def __init__(self, ttl_s: float, size: int) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._data: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        hit = self._data.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        self._data.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.ttl_s <= 0:
+            return
+        self._data[key] = (time.monotonic() + self.ttl_s, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+
 
 _COLS = "p.id AS id, p.title AS title, p.type AS type, p.domain AS domain"
 _FILTER = (

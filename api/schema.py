@@ -70,6 +70,7 @@ class Navigation:
     query: str
     selected_intentions: list[strawberry.ID]
     _task: strawberry.Private[Any]
+    _key: strawberry.Private[str]
 
     @strawberry.field(description="Whether the graph knows this query (else a title search).")
     async def known_query(self) -> bool:
@@ -95,13 +96,19 @@ class Navigation:
             raise ApiError(
                 f"size must be between 1 and {info.context.settings.max_page_size}", "PAGE_SIZE"
             )
-        c: Candidates = await self._task
-        got = await facets(
-            info.context.services.reader,
-            [p["id"] for p in c.products[: info.context.settings.facet_products]],
-            self.selected_intentions,
-            size,
-        )
+        cache = info.context.services.nav_cache
+        ck = ("facets", self._key, tuple(self.selected_intentions), size)
+        got = cache.get(ck) if cache is not None else None
+        if got is None:
+            c: Candidates = await self._task
+            got = await facets(
+                info.context.services.reader,
+                [p["id"] for p in c.products[: info.context.settings.facet_products]],
+                self.selected_intentions,
+                size,
+            )
+            if cache is not None:
+                cache.put(ck, got)
         return [
             Facet(
                 relation=f.relation,
@@ -157,6 +164,15 @@ class ExplainPayload:
     created_at: float | None = None
 
 
+async def _cached_candidates(
+    info: Info, key: str, text: str, sel: list[str], cap: int
+) -> Candidates:
+    got = await candidates(info.context.services.reader, key, text, sel, cap)
+    if info.context.services.nav_cache is not None:
+        info.context.services.nav_cache.put(("candidates", key, tuple(sel)), got)
+    return got
+
+
 def _text(info: Info, value: str, field: str) -> str:
     return check_text(value, field, info.context.settings.max_text)
 
@@ -194,11 +210,16 @@ class Query:
         s = info.context.settings
         text = _text(info, query, "query")
         sel = check_ids(selected_intentions or [], "selectedIntentions", s.max_ids)
-        task = asyncio.ensure_future(
-            candidates(info.context.services.reader, query_key(text), text, sel, s.max_candidates)
-        )
+        key = query_key(text)
+        cache = info.context.services.nav_cache
+        hit = cache.get(("candidates", key, tuple(sel))) if cache is not None else None
+        if hit is not None:
+            task: asyncio.Future[Candidates] = asyncio.get_running_loop().create_future()
+            task.set_result(hit)
+        else:
+            task = asyncio.ensure_future(_cached_candidates(info, key, text, sel, s.max_candidates))
         return Navigation(
-            query=text, selected_intentions=[strawberry.ID(i) for i in sel], _task=task
+            query=text, selected_intentions=[strawberry.ID(i) for i in sel], _task=task, _key=key
         )
 
     @strawberry.field(description="Next products for a session of viewed or bought products.")

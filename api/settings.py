@@ -38,7 +38,11 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     request_timeout_s: float = Field(default=10.0, gt=0)
     db_timeout_ms: int = Field(default=2000, ge=10)
-    max_candidates: int = Field(default=200, ge=10, description="Products navigation ranks.")
+    max_candidates: int = Field(default=100, ge=10, description="Products navigation ranks.")
+    nav_cache_ttl_s: float = Field(
+        default=30.0, ge=0, description="Navigation answer cache; 0 = off."
+    )
+    nav_cache_size: int = Field(default=4096, ge=1)
     facet_products: int = Field(
         default=100, ge=1, description="Top products facets are counted on."
     )

@@ -135,6 +135,18 @@ def test_navigate_facets_products_and_no_n_plus_one(make_client: Any, gql: Any) 
     sel = [v for f in nav["facets"] for v in f["values"] if v["selected"]]
     assert len(sel) == 1 and sel[0]["count"] == 2
     assert len(store.calls) == 4
+    # the same navigation again: candidates and facets come from the in-process cache
+    store.calls.clear()
+    again = gql(client, NAV_Q, {"q": "winter camping", "sel": [camp["intention"]["id"]]})
+    assert again["data"]["navigate"] == nav
+    assert len(store.calls) == 2  # only the per-product loaders
+
+
+def test_navigation_cache_can_be_off(make_client: Any, gql: Any) -> None:
+    client, store = make_client(nav_cache_ttl_s=0)
+    gql(client, NAV_Q, {"q": "yoga"})
+    gql(client, NAV_Q, {"q": "yoga"})
+    assert len(store.calls) == 8
 
 
 def test_navigate_unknown_query_uses_title_search(make_client: Any, gql: Any) -> None:
