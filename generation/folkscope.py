@@ -15,6 +15,7 @@ turns a whole IntentionQA file into :class:`~cosmo.generation.records.Candidate`
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -260,8 +261,8 @@ def import_intentionqa(path: Path | str, pipeline_run: str = "folkscope-import")
                 behaviour=Behaviour.CO_BUY,
                 source=a,
                 target=b,
-                source_title=v.get("item_a_name"),
-                target_title=v.get("item_b_name"),
+                source_title=html.unescape(v.get("item_a_name") or "") or None,
+                target_title=html.unescape(v.get("item_b_name") or "") or None,
                 relation=rel,
                 tail=tail,
                 raw_output=text,

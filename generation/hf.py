@@ -86,10 +86,16 @@ class TransformersGenerator:
         self.load()
         import torch
 
-        out: list[Generation] = []
+        results: dict[int, Generation] = {}
         t0 = time.perf_counter()
-        for start in range(0, len(prompts), self.batch_size):
-            batch = list(prompts[start : start + self.batch_size])
+        # Batch prompts of similar length together: less left padding, less wasted compute.
+        lengths = [
+            len(ids) for ids in self._tok(list(prompts), add_special_tokens=True)["input_ids"]
+        ]
+        order = sorted(range(len(prompts)), key=lambda i: (lengths[i], i))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = [prompts[i] for i in idx]
             enc = self._tok(batch, return_tensors="pt", padding=True).to(self.device)
             torch.manual_seed(params.seed + start)
             sample = params.temperature > 0
@@ -110,7 +116,7 @@ class TransformersGenerator:
                 raise ModelError(f"generation failed with {self.model_name!r}: {e}") from e
             width = enc["input_ids"].shape[1]
             eos = {self._tok.eos_token_id, self._tok.pad_token_id}
-            for row, mask in zip(ids, enc["attention_mask"], strict=True):
+            for i, row, mask in zip(idx, ids, enc["attention_mask"], strict=True):
                 new = row[width:].tolist()
                 n = len(new)
                 while n and new[n - 1] in eos:
@@ -118,14 +124,13 @@ class TransformersGenerator:
                 text = self._tok.decode(new[:n], skip_special_tokens=True)
                 text, stopped = self._stop_cut(text, params.stop)
                 ended = n < len(new) or stopped
-                out.append(
-                    Generation(
-                        text=text,
-                        prompt_tokens=int(mask.sum()),
-                        completion_tokens=n,
-                        finish_reason="stop" if ended else "length",
-                    )
+                results[i] = Generation(
+                    text=text,
+                    prompt_tokens=int(mask.sum()),
+                    completion_tokens=n,
+                    finish_reason="stop" if ended else "length",
                 )
+        out = [results[i] for i in range(len(prompts))]
         self.stats["prompt_tokens"] += sum(g.prompt_tokens for g in out)
         self.stats["completion_tokens"] += sum(g.completion_tokens for g in out)
         self.stats["seconds"] += time.perf_counter() - t0

@@ -44,9 +44,14 @@ class ParsedTails:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
 
+_TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)?\s*$")
+
+
 def clean_tail(text: str) -> str:
-    """Collapse white space and strip quotes, bullets and punctuation at the ends."""
-    return _EDGE.sub("", _SPACE.sub(" ", text)).strip()
+    """Collapse white space, drop a trailing "(aside)", strip quotes, bullets, end punctuation."""
+    t = _EDGE.sub("", _SPACE.sub(" ", text)).strip()
+    stripped = _TRAILING_ASIDE.sub("", t).strip()
+    return _EDGE.sub("", stripped).strip() if stripped else t
 
 
 def parse_numbered(

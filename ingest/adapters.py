@@ -15,6 +15,7 @@ with file, line and field exactly as for the native formats.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def _product(
     if not title or not title.strip():
         return InputError("title is empty", file=str(path), line=line, field=title_field)
     try:
+        title = html.unescape(title)  # the published titles carry HTML entities ("S&amp;E")
         return Product(product_id=pid, title=title, **{k: v for k, v in extra.items() if v})
     except ValueError as e:
         return InputError(f"invalid product: {e}", file=str(path), line=line, field=title_field)

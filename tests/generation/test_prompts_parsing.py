@@ -80,6 +80,10 @@ def test_parse_stops_at_new_block_and_special_tokens() -> None:
         "for video calls",
     ]
     assert parse_numbered(" USB 2.0 cables 1. x").tails == ["USB 2.0 cables", "x"]
+    assert parse_numbered(" foodies (young adults)\n2. kitchen (with an open").tails == [
+        "foodies",
+        "kitchen",
+    ]
 
 
 def test_drop_copied_from_examples() -> None:

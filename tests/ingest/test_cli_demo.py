@@ -59,6 +59,7 @@ def test_intentionqa_adapter_on_shared_data(shared_data: Path) -> None:
     titles = {p.product_id: p.title for p in a.catalogue.records}
     assert titles["B00000J1U8"].startswith("Belkin USB")
     assert all(c.product_a < c.product_b for c in a.co_buy.records)
+    assert not any("&amp;" in t for t in titles.values())  # HTML entities are decoded
 
 
 def test_esci_adapter_keeps_exact_pairs(tmp_path: Path) -> None:
