@@ -152,7 +152,8 @@ def read_artifacts(
             return []
         df = pd.read_parquet(path)
         return [
-            {str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")
+            {str(k): (None if pd.isna(v) else v) for k, v in r.items()}
+            for r in df.to_dict("records")
         ]
 
     return (
