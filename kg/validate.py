@@ -153,6 +153,8 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
         r"\w", regex=True
     )
     flag(~tail_ok, "tail")
+    for c in ("source", "target", "tail"):  # the database would cut a value at a NUL byte
+        flag(out[c].str.contains("\x00", regex=False), c)
     flag((out["behaviour"] == "co_buy") & (out["source"] == out["target"]), "target")
 
     for col, default in (("plausibility", 1.0), ("typicality", np.nan)):

@@ -338,3 +338,26 @@ def test_neo4j_import_files(iqa_triples, tmp_path) -> None:  # type: ignore[no-u
     assert cmd.startswith("neo4j-admin database import full")
     header = (tmp_path / "neo" / "products.csv").read_text().splitlines()[0]
     assert header.startswith("id:ID(Product)") and header.endswith(":LABEL")
+
+
+def test_nul_bytes_are_row_errors(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    df = pd.DataFrame(
+        [
+            {
+                "behaviour": "co_buy",
+                "source": "A",
+                "target": "B",
+                "relation": "USED_WITH",
+                "tail": "a tent",
+            },
+            {
+                "behaviour": "co_buy",
+                "source": "A",
+                "target": "C",
+                "relation": "USED_WITH",
+                "tail": "cut\x00here",
+            },
+        ]
+    )
+    report = load_triples_file(store, _write(df, tmp_path / "nul.jsonl"))
+    assert report.loaded_rows == 1 and [(e.line, e.field) for e in report.errors] == [(2, "tail")]

@@ -98,3 +98,13 @@ def test_header_falls_back_for_what_json_spells_differently(store: FalkorDBStore
     assert params_header({"x": float("nan")}) is None
     store.execute("UNWIND $rows AS r CREATE (:Product {id: 'c', title: r.t})", odd)
     assert store.query("MATCH (p:Product {id: 'c'}) RETURN p.title AS t") == [{"t": "ctrl\x01char"}]
+
+
+def test_nul_characters_are_refused_not_truncated(store: FalkorDBStore) -> None:
+    from cosmo.errors import InputError
+
+    with pytest.raises(InputError, match="NUL"):
+        store.execute("CREATE (:Product {id: $id})", {"id": "a\x00b"})
+    with pytest.raises(InputError, match="NUL"):
+        store.query("MATCH (p:Product {id: $id}) RETURN p.id AS id", {"id": "a\x00b"})
+    assert store.query("MATCH (p:Product) RETURN count(p) AS n") == [{"n": 0}]
