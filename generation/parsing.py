@@ -60,8 +60,13 @@ def parse_numbered(
     max_chars: int = MAX_TAIL_CHARS,
     max_words: int = MAX_TAIL_WORDS,
     max_tails: int = 10,
+    truncated: bool = False,
 ) -> ParsedTails:
-    """Split a completion of ``"1."`` into cleaned tails (see the module docstring)."""
+    """Split a completion of ``"1."`` into cleaned tails (see the module docstring).
+
+    ``truncated``: the completion hit the token limit, so its last item is cut off
+    mid-phrase and is dropped (counted as ``truncated``) unless a new block followed it.
+    """
     out = ParsedTails()
     text = "1. " + completion.lstrip()
     special = _SPECIAL.search(text)  # e.g. "<start_of_image>": the model left the list
@@ -71,10 +76,14 @@ def parse_numbered(
     cut = _BLOCK_START.search(text)
     if cut:
         text = text[: cut.start()]
+    ended = bool(cut or special or "\n\n" in text)
     text = text.split("\n\n", 1)[0]
     pieces = _ITEM.split(text)
     # pieces = [before, num, item, num, item, ...]
     items = [pieces[i + 1] for i in range(1, len(pieces) - 1, 2)]
+    if truncated and not ended and items and "\n" not in items[-1]:
+        items.pop()
+        out.drop("truncated")
     seen: set[str] = set()
     for raw in items:
         tail = clean_tail(raw.split("\n", 1)[0])

@@ -161,7 +161,7 @@ def run_generation(
     copied_examples: dict[str, int] = {}
     for pair, prompt in jobs:
         gen = by_text[prompt.text]
-        parsed = parse_numbered(gen.text)
+        parsed = parse_numbered(gen.text, truncated=gen.finish_reason == "length")
         for reason, n in parsed.dropped.items():
             report.count(f"dropped_{reason}", n)
         kept, copied = drop_copied(parsed.tails, prompt.example_tails)

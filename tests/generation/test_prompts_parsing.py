@@ -86,6 +86,13 @@ def test_parse_stops_at_new_block_and_special_tokens() -> None:
     ]
 
 
+def test_truncated_last_item_is_dropped() -> None:
+    got = parse_numbered(" grow plants indoors\n2. reduce food waste when you don", truncated=True)
+    assert got.tails == ["grow plants indoors"] and got.dropped == {"truncated": 1}
+    assert parse_numbered(" campers\n2. hikers\n", truncated=True).tails == ["campers", "hikers"]
+    assert parse_numbered(" campers\n2. hikers", truncated=False).tails == ["campers", "hikers"]
+
+
 def test_drop_copied_from_examples() -> None:
     kept, copied = drop_copied(
         [
