@@ -149,7 +149,9 @@ def run_server(
     if started.returncode != 0:
         raise SystemExit(f"vllm server failed:\n{started.stdout}\n{started.stderr}")
     try:
-        gen = OpenAIGenerator(f"http://127.0.0.1:{port}", "gemma3-270m", concurrency=64)
+        gen = OpenAIGenerator(
+            f"http://127.0.0.1:{port}", "gemma3-270m", concurrency=64, timeout=900, retries=0
+        )
         gen.generate(prompts[:2], GenerationParams(max_new_tokens=4))  # warm-up
         load_s = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -166,6 +168,15 @@ def candidates(prompts: list[Prompt], gens: list[Generation]) -> int:
         kept, _ = drop_copied(parse_numbered(g.text).tails, p.example_tails)
         total += len(kept)
     return total
+
+
+def _report(r: Result, prompts: list[Prompt]) -> None:
+    """Print one backend's figures as soon as it is done (a later backend may fail)."""
+    tokens = sum(g.completion_tokens for g in r.generations)
+    console.print(
+        f"done: {r.backend}: load {r.load_s:.1f} s, {tokens} tokens in {r.gen_s:.2f} s, "
+        f"{candidates(prompts, r.generations)} candidates"
+    )
 
 
 def main() -> int:
@@ -200,16 +211,16 @@ def main() -> int:
     backends = args.backends.split(",")
     if "hf" in backends:
         results.append(run_hf(model, texts, params, args.hf_batch))
-        console.print(f"done: {results[-1].backend}")
+        _report(results[-1], prompts)
     if {"vllm", "server"} & set(backends) and not (args.vllm_venv / "bin" / "vllm").exists():
         console.print(f"[red]no vLLM venv at {args.vllm_venv}: bash scripts/vllm/setup.sh")
         backends = [b for b in backends if b == "hf"]
     if "vllm" in backends:
         results.append(run_vllm(args.vllm_venv, model, texts, params, reserved))
-        console.print(f"done: {results[-1].backend}")
+        _report(results[-1], prompts)
     if "server" in backends:
         results.append(run_server(args.vllm_venv, model, texts, params, reserved))
-        console.print(f"done: {results[-1].backend}")
+        _report(results[-1], prompts)
 
     table = Table(title="Generation throughput (warm; load/start-up reported apart)")
     for col in ("backend", "load s", "gen s", "tokens", "tokens/s", "cands", "cands/s"):

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Serve a model with vLLM (vllm.entrypoints.openai.api_server) as an OpenAI-compatible server on 127.0.0.1, in the background.
+# Serve a model with vLLM as an OpenAI-compatible server on 127.0.0.1, in the background.
 #
 #   bash scripts/vllm/serve.sh            # start; waits until /health answers, prints the URL
 #   bash scripts/vllm/serve.sh stop       # stop the server this script started
 #
 # Defaults serve the packaged Gemma 3 270M (converted once into the project cache by the
 # project's .venv) on CPU with settings known to work there. Environment:
-#   COSMO_VLLM_MODEL         model folder or Hugging Face name (default: the converted Gemma)
-#   COSMO_VLLM_SERVED_NAME   name clients send as "model" (default: gemma3-270m)
-#   COSMO_VLLM_HOST / COSMO_VLLM_PORT           bind address (default 127.0.0.1:8000)
-#   COSMO_VLLM_DTYPE         default bfloat16;   COSMO_VLLM_MAX_MODEL_LEN  default 512
-#   VLLM_CPU_KVCACHE_SPACE          GiB of KV cache on CPU (default 1)
-#   COSMO_VLLM_STATE_DIR     where the pid and log files go (default .cosmo/vllm)
-#   COSMO_VLLM_VENV          the vLLM venv (default .venv-vllm; build it with setup.sh)
-#   COSMO_VLLM_READY_TIMEOUT seconds to wait for /health (default 600)
-#   COSMO_VLLM_ENFORCE_EAGER 1 (default) adds --enforce-eager; 0 lets GPUs use CUDA graphs
-#   COSMO_VLLM_EXTRA_ARGS    more `vllm serve` flags, e.g. "--tensor-parallel-size 2" on GPUs
+#   COSMO_VLLM_MODEL          model folder or Hugging Face name (default: the converted Gemma)
+#   COSMO_VLLM_SERVED_NAME    name clients send as "model" (default: gemma3-270m)
+#   COSMO_VLLM_HOST, _PORT    bind address (default 127.0.0.1, 8000)
+#   COSMO_VLLM_DTYPE          default bfloat16
+#   COSMO_VLLM_MAX_MODEL_LEN  default 512
+#   COSMO_VLLM_ENFORCE_EAGER  1 (default) adds --enforce-eager; 0 lets GPUs use CUDA graphs
+#   COSMO_VLLM_EXTRA_ARGS     more server flags, e.g. "--tensor-parallel-size 2" on GPUs
+#   COSMO_VLLM_STATE_DIR      where the pid and log files go (default .cosmo/vllm)
+#   COSMO_VLLM_VENV           the vLLM venv (default .venv-vllm; build it with setup.sh)
+#   COSMO_VLLM_READY_TIMEOUT  seconds to wait for /health (default 600)
+#   VLLM_CPU_KVCACHE_SPACE    vLLM's own: GiB of KV cache on CPU (default here 1)
+# (Our variables carry a COSMO_ prefix: vLLM reads VLLM_* itself, VLLM_PORT included.)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="${COSMO_VLLM_VENV:-$ROOT/.venv-vllm}"
