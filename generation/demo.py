@@ -33,9 +33,9 @@ def run(ctx: DemoContext, generator: TextGenerator | None = None) -> None:
     pairs = read_pairs(ctx.artifacts["pairs"])
     chosen = [p for p in pairs if p.behaviour == "search_buy"][:N_SEARCH_BUY]
     chosen += [p for p in pairs if p.behaviour == "co_buy"][:N_CO_BUY]
-    gen = generator or TransformersGenerator(cache_dir=ctx.settings.cache_dir, batch_size=6)
+    gen = generator or TransformersGenerator(cache_dir=ctx.settings.cache_dir, batch_size=8)
     cfg = GenerateConfig(
-        relations=DEMO_RELATIONS, params=DEMO_PARAMS, batch_size=6, pipeline_run="demo"
+        relations=DEMO_RELATIONS, params=DEMO_PARAMS, batch_size=8, pipeline_run="demo"
     )
     with GenerationCache(ctx.settings.cache_dir / "generation.sqlite") as cache:
         report = run_generation(chosen, gen, cache, cfg, console=ctx.console)
