@@ -43,9 +43,20 @@ def run(ctx: DemoContext, generator: TextGenerator | None = None) -> None:
     counts = {f"generated_{k}": v for k, v in report.counts.items()}
 
     if ctx.shared_data is not None:
+        # FolkScope's knowledge about every ingested co-buy pair (not only the sampled ones)
+        import pandas as pd
+
+        co_buy = pd.read_parquet(ctx.artifacts["co_buy"]) if "co_buy" in ctx.artifacts else None
         wanted = {
             pair_key(p.behaviour, p.source, p.target) for p in pairs if p.behaviour == "co_buy"
         }
+        if co_buy is not None and {"product_a", "product_b"} <= set(co_buy.columns):
+            wanted |= {
+                pair_key("co_buy", a, b)
+                for a, b in zip(
+                    co_buy["product_a"].astype(str), co_buy["product_b"].astype(str), strict=True
+                )
+            }
         folk = import_intentionqa(
             ctx.shared_data / "intentionqa" / "task1.jsonl", pipeline_run="demo"
         )

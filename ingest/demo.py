@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["run"]
 
-N_INTENTIONQA_PAIRS = 40
+N_INTENTIONQA_PAIRS = 150
 """IntentionQA co-buy pairs added to the demo (the first ones in file order)."""
 
 
