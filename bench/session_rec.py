@@ -45,6 +45,10 @@ def main() -> None:
     ap.add_argument("--negatives", type=int, default=4096)
     ap.add_argument("--valid-cases", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--knn-config",
+        help="weighting,idf (e.g. div,1) to skip the validation search over kNN configurations",
+    )
     ap.add_argument("--kg-only", action="store_true", help="only the IntentionQA KG comparison")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -63,7 +67,10 @@ def main() -> None:
 
     # --- V-SKNN: plain reference configuration, then the one chosen on validation
     best_cfg, best_val = KNN_CONFIGS[0], -1.0
-    for weighting, idf in KNN_CONFIGS:
+    if args.knn_config:
+        weighting, idf_flag = args.knn_config.split(",")
+        best_cfg = (weighting, idf_flag.strip() in {"1", "true", "True"})
+    for weighting, idf in [] if args.knn_config else KNN_CONFIGS:
         m = VSKNN(weighting=weighting, idf=idf).fit(fit, num_items).evaluate(valid)
         print(f"validation V-SKNN {weighting} idf={idf}: {m}", flush=True)
         if m.precision + m.mrr > best_val:
