@@ -178,9 +178,14 @@ def main() -> None:
                     ("raw UNWIND MERGE", lambda st, df=df: raw_merge(st, df, args.batch_size)),
                     (
                         "cosmo kg load (incremental)",
-                        lambda st, path=path: load_triples_file(st, path, batch_size=args.batch_size),
+                        lambda st, path=path: load_triples_file(
+                            st, path, batch_size=args.batch_size
+                        ),
                     ),
-                    ("falkordb-bulk-loader (raw CSV)", lambda st, df=df: raw_bulk(settings, st, df, tmp)),
+                    (
+                        "falkordb-bulk-loader (raw CSV)",
+                        lambda st, df=df: raw_bulk(settings, st, df, tmp),
+                    ),
                     (
                         "cosmo kg load (first build, bulk)",
                         lambda st, path=path: bulk_load_if_empty(st, path, settings=settings),
