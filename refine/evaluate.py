@@ -26,7 +26,7 @@ from cosmo.errors import InputError
 from cosmo.generation.records import Candidate
 from cosmo.kg.schema import pair_key
 from cosmo.refine.calibration import calibration_report
-from cosmo.refine.classifier import TARGETS, QualityClassifier
+from cosmo.refine.classifier import DEFAULT_C, TARGETS, QualityClassifier
 from cosmo.refine.labels import aggregate_labels
 from cosmo.refine.overlap import containment
 
@@ -95,7 +95,7 @@ def train_with_holdout(
     labels: Any,
     embedder: Embedder,
     *,
-    c: float = 0.5,
+    c: dict[str, float] | None = None,
     test_share: float = 0.2,
     seed: int = 0,
     targets: Sequence[str] = TARGETS,
@@ -110,16 +110,23 @@ def train_with_holdout(
     metrics: dict[str, Any] = {"n_labelled": len(candidates), "holdout": {}, "calibration": {}}
     try:
         train, test = split_by_pair(candidates, test_share=test_share, seed=seed)
-        held = QualityClassifier(embedder, c=c, seed=seed).fit(
+        held = QualityClassifier(embedder, c=dict(c or DEFAULT_C), seed=seed).fit(
             [cand for cand, m in zip(candidates, train, strict=True) if m],
             labels[train].reset_index(drop=True),
             targets=targets,
             features=x[train],
         )
         preds = held.predict([], features=x[test])
+        plausible = (
+            np.asarray(labels["plausibility"], dtype=np.float64)[test] >= 0.5
+            if "plausibility" in labels.columns
+            else np.ones(int(test.sum()), dtype=bool)
+        )
         for t in targets:
             y = np.asarray(labels[t], dtype=np.float64)[test]
             ok = ~np.isnan(y)
+            if t == "typicality":
+                ok &= plausible  # the head predicts P(typical | plausible)
             rep = calibration_report(y[ok], preds[t][ok])
             metrics["calibration"][t] = rep
             metrics["holdout"][t] = {
@@ -131,7 +138,7 @@ def train_with_holdout(
             }
     except InputError as e:
         metrics["holdout_error"] = str(e)
-    clf = QualityClassifier(embedder, c=c, seed=seed).fit(
+    clf = QualityClassifier(embedder, c=dict(c or DEFAULT_C), seed=seed).fit(
         candidates, labels, targets=targets, features=x
     )
     clf.info["holdout"] = metrics["holdout"]
@@ -144,19 +151,19 @@ def evaluate_intentionqa(
     *,
     test_share: float = 0.25,
     seed: int = 0,
-    c: float = 0.5,
+    c: dict[str, float] | None = None,
     limit_pairs: int | None = None,
 ) -> dict[str, Any]:
     """Train on part of IntentionQA (split by co-buy pair) and score the rest.
 
     Reports, on the held-out pairs:
 
-    * ``typicality_spearman``: Spearman of P(typical) with FolkScope's typicality over
-      the gold intentions (0.6-1.0, the real graded labels);
-    * ``typicality_auc``: AUC of P(typical) for typicality ≥ the median, gold only;
+    * ``typicality_spearman``: Spearman of P(typical | plausible) with FolkScope's
+      typicality over the gold intentions (0.6-1.0, the real graded labels);
+    * ``typicality_auc``: AUC of the same for typicality ≥ the median, gold only;
     * ``plausibility_auc``: AUC of P(plausible) for gold against distractors;
-    * ``spearman_all``: Spearman of P(typical) with typicality over gold and distractors
-      (distractors counted as 0);
+    * ``spearman_all``: Spearman of P(typical) = P(plausible) × P(typical | plausible)
+      with typicality over gold and distractors (distractors counted as 0);
     * Brier scores and reliability bins of both heads.
     """
     from scipy.stats import spearmanr
@@ -168,7 +175,7 @@ def evaluate_intentionqa(
     agg = aggregate_labels(labels)
     x = QualityClassifier(embedder).features(cands)
     train, test = split_by_pair(cands, test_share=test_share, seed=seed)
-    clf = QualityClassifier(embedder, c=c, seed=seed).fit(
+    clf = QualityClassifier(embedder, c=dict(c or DEFAULT_C), seed=seed).fit(
         [cd for cd, m in zip(cands, train, strict=True) if m],
         agg[train].reset_index(drop=True),
         features=x[train],
@@ -176,34 +183,26 @@ def evaluate_intentionqa(
     pred = clf.predict([], features=x[test])
     gold = np.array([cd.origin == "intentionqa" for cd in cands])[test]
     ref = labels["reference_typicality"].to_numpy()[test]
-    p_typ, p_pl = pred["typicality"], pred["plausibility"]
+    p_typ, p_pl, p_joint = pred["typicality"], pred["plausibility"], pred["typicality_joint"]
     y_typ = agg["typicality"].to_numpy()[test]
+    in_train = [cd for cd, m in zip(cands, train, strict=True) if m]
+    in_test = [cd for cd, m in zip(cands, test, strict=True) if m]
     return {
-        "pairs_train": len(
-            {
-                pair_key(cd.behaviour, cd.source, cd.target)
-                for cd, m in zip(cands, train, strict=True)
-                if m
-            }
-        ),
-        "pairs_test": len(
-            {
-                pair_key(cd.behaviour, cd.source, cd.target)
-                for cd, m in zip(cands, test, strict=True)
-                if m
-            }
-        ),
+        "pairs_train": len({pair_key(cd.behaviour, cd.source, cd.target) for cd in in_train}),
+        "pairs_test": len({pair_key(cd.behaviour, cd.source, cd.target) for cd in in_test}),
         "candidates_train": int(train.sum()),
         "candidates_test": int(test.sum()),
+        "gold_test": int(gold.sum()),
         "typicality_spearman": round(float(spearmanr(ref[gold], p_typ[gold]).statistic), 4),
         "typicality_auc": _auc(ref[gold] >= TYPICAL_AT, p_typ[gold]),
         "plausibility_auc": _auc(gold.astype(float), p_pl),
-        "spearman_all": round(float(spearmanr(ref, p_typ).statistic), 4),
+        "spearman_all": round(float(spearmanr(ref, p_joint).statistic), 4),
+        "typicality_joint_auc": _auc(y_typ, p_joint),
         "brier_plausibility": calibration_report(gold.astype(float), p_pl)["brier"],
-        "brier_typicality": calibration_report(y_typ, p_typ)["brier"],
+        "brier_typicality": calibration_report(y_typ[gold], p_typ[gold])["brier"],
         "calibration": {
             "plausibility": calibration_report(gold.astype(float), p_pl),
-            "typicality": calibration_report(y_typ, p_typ),
+            "typicality": calibration_report(y_typ[gold], p_typ[gold]),
         },
     }
 

@@ -112,7 +112,7 @@ def train_classifier(
     *,
     candidates_path: Path | None = None,
     holdout: float = 0.2,
-    c: float = 0.5,
+    c: dict[str, float] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Train on annotations, save the model, write a calibration report beside it."""
@@ -121,7 +121,7 @@ def train_classifier(
 
     cands, agg = _labels_and_candidates(labels, candidates_path)
     manifest = Manifest(
-        stage="classify-train", parameters={"c": c, "holdout": holdout, "seed": seed}
+        stage="classify-train", parameters={"c": c or "default", "holdout": holdout, "seed": seed}
     )
     if isinstance(labels, (str, Path)):
         manifest.add_input("labels", Path(labels))

@@ -130,7 +130,9 @@ def test_perplexity_separates_fluent_from_scrambled_with_gemma(
     for c in good:
         words = c.tail.split()
         rng.shuffle(words)
-        soup = " ".join(f"{w} the of" for w in words)
+        soup = " ".join(
+            f"{w[::-1]} the of" for w in words
+        )  # shuffled, letters reversed: word salad
         bad.append(c.model_copy(update={"candidate_id": "x" + c.candidate_id, "tail": soup}))
     result = PerplexityFilter(gemma_scorer, max_perplexity=thr)(good + bad)
     assert result.report.n_in == 8
