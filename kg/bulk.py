@@ -11,8 +11,11 @@ Both write the same nodes, edges and properties as the incremental loader.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import logging
 import tempfile
 import time
 from collections.abc import Iterable
@@ -25,7 +28,6 @@ from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import read_table, validate_triples
 from cosmo.kg.versions import begin_run, finish_run
-from cosmo.manifest import file_digest
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,6 +60,40 @@ _EDGE_PROPS = [
     ("model", "STRING"),
     ("pipeline_run", "STRING"),
 ]
+
+
+def _edge_props(rel: str) -> list[tuple[str, str]]:
+    return (
+        [("count", "INT"), ("created_run", "STRING")]
+        if rel in ("SEARCH_BUY", "CO_BUY")
+        else _EDGE_PROPS
+    )
+
+
+def _run_bulk_insert(bulk_insert: Any, args: list[str]) -> None:
+    """Run the bulk loader quietly; its log (one line per relation type) is shown only on failure.
+
+    It calls ``logging.basicConfig(force=True)``, replacing the root logger's handlers, so
+    they are restored afterwards.
+    """
+    log = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            bulk_insert.main(args=args, standalone_mode=False)
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise GraphStoreError(
+                f"the FalkorDB bulk loader failed (exit {e.code}):\n{log.getvalue()[-2000:]}"
+            ) from e
+    except Exception as e:
+        raise GraphStoreError(
+            f"the FalkorDB bulk loader failed: {e}\n{log.getvalue()[-2000:]}"
+        ) from e
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def _cell(v: Any) -> str:
@@ -181,25 +217,15 @@ def bulk_build(
                 p = Path(tmp) / f"{st.kind}.csv"
                 _write_csv(p, header, ([r.get(n) for n, _ in cols] + [run_id] for r in st.rows))
                 args += ["--nodes-with-label", lbl, str(p)]
+        n_edges = 0
         for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, seq, now)):
-            props = (
-                [("count", "INT"), ("created_run", "STRING")]
-                if rel in ("SEARCH_BUY", "CO_BUY")
-                else _EDGE_PROPS
-            )
-            header = [f":START_ID({start})", f":END_ID({end})"] + [f"{n}:{t}" for n, t in props]
+            header = [f":START_ID({start})", f":END_ID({end})"]
+            header += [f"{n}:{t}" for n, t in _edge_props(rel)]
             p = Path(tmp) / f"edges_{i}.csv"
             _write_csv(p, header, rows)
+            n_edges += len(rows)
             args += ["--relations-with-type", rel, str(p)]
-        try:
-            bulk_insert.main(args=args, standalone_mode=False)
-        except SystemExit as e:
-            if e.code not in (0, None):
-                raise GraphStoreError(
-                    f"the FalkorDB bulk loader failed (exit {e.code}); see the messages above"
-                ) from e
-        except Exception as e:
-            raise GraphStoreError(f"the FalkorDB bulk loader failed: {e}") from e
+        _run_bulk_insert(bulk_insert, args)
     store.setup(embedding_dim=384)
     run = begin_run(
         store,
@@ -214,7 +240,7 @@ def bulk_build(
         )
     counts = WriteSummary(
         nodes_created=sum(len(s.rows) for s in steps if s.kind in _NODE_COLS),
-        relationships_created=sum(len(rows) for *_, rows in edge_tables(steps, run_id, seq, now)),
+        relationships_created=n_edges,
     )
     finish_run(store, run_id, counts, rejected=0, loaded=len(good))
     return LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)
@@ -250,14 +276,9 @@ def write_neo4j_import(path: Path, out_dir: Path) -> str:
             _write_csv(p, header, node_rows)
             parts.append(f"--nodes={p.name}")
     for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, 1, now)):
-        props = (
-            [("count", "INT"), ("created_run", "STRING")]
-            if rel in ("SEARCH_BUY", "CO_BUY")
-            else _EDGE_PROPS
-        )
         header = (
             [f":START_ID({start})", f":END_ID({end})"]
-            + [f"{n}:{neo_type[t]}" for n, t in props]
+            + [f"{n}:{neo_type[t]}" for n, t in _edge_props(rel)]
             + [":TYPE"]
         )
         p = out / f"edges_{i}.csv"
@@ -276,5 +297,4 @@ def write_neo4j_import(path: Path, out_dir: Path) -> str:
         + " ".join(parts)
         + "\n"
     )
-    _ = file_digest
     return " ".join(parts)
