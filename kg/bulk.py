@@ -155,6 +155,38 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None
             w.writerow([_cell(v) for v in r])
 
 
+def write_bulk_csvs(
+    steps: list[WriteStep], out: Path, run: str, seq: int, now: str
+) -> tuple[list[str], int]:
+    """Write ``falkordb-bulk-loader`` CSVs for a plan; return its arguments and the edge count.
+
+    The arguments (schema flags, then ``--nodes-with-label``/``--relations-with-type`` per
+    file) follow the graph name and server URL on the loader's command line.
+    """
+    args = ["--enforce-schema", "--escapechar", "none"]
+    for st in steps:
+        if st.kind in _NODE_COLS:
+            cols = _NODE_COLS[st.kind]
+            lbl = _LABEL[st.kind]
+            header = (
+                [f"{cols[0][0]}:ID({lbl})"]
+                + [f"{n}:{t}" for n, t in cols[1:]]
+                + ["created_run:STRING"]
+            )
+            p = out / f"{st.kind}.csv"
+            _write_csv(p, header, ([r.get(n) for n, _ in cols] + [run] for r in st.rows))
+            args += ["--nodes-with-label", lbl, str(p)]
+    n_edges = 0
+    for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run, seq, now)):
+        header = [f":START_ID({start})", f":END_ID({end})"]
+        header += [f"{n}:{t}" for n, t in _edge_props(rel)]
+        p = out / f"edges_{i}.csv"
+        _write_csv(p, header, rows)
+        n_edges += len(rows)
+        args += ["--relations-with-type", rel, str(p)]
+    return args, n_edges
+
+
 def _graph_is_empty(store: FalkorDBStore) -> bool:
     if not store.exists():
         return True
@@ -197,34 +229,8 @@ def bulk_build(
     if store.exists():
         store.clear()  # an empty graph (indexes only) is rebuilt
     with tempfile.TemporaryDirectory(prefix="cosmo-bulk-") as tmp:
-        args = [
-            store.graph_name,
-            "--server-url",
-            settings.redis_url,
-            "--enforce-schema",
-            "--escapechar",
-            "none",
-        ]
-        for st in steps:
-            if st.kind in _NODE_COLS:
-                cols = _NODE_COLS[st.kind]
-                lbl = _LABEL[st.kind]
-                header = (
-                    [f"{cols[0][0]}:ID({lbl})"]
-                    + [f"{n}:{t}" for n, t in cols[1:]]
-                    + ["created_run:STRING"]
-                )
-                p = Path(tmp) / f"{st.kind}.csv"
-                _write_csv(p, header, ([r.get(n) for n, _ in cols] + [run_id] for r in st.rows))
-                args += ["--nodes-with-label", lbl, str(p)]
-        n_edges = 0
-        for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, seq, now)):
-            header = [f":START_ID({start})", f":END_ID({end})"]
-            header += [f"{n}:{t}" for n, t in _edge_props(rel)]
-            p = Path(tmp) / f"edges_{i}.csv"
-            _write_csv(p, header, rows)
-            n_edges += len(rows)
-            args += ["--relations-with-type", rel, str(p)]
+        files, n_edges = write_bulk_csvs(steps, Path(tmp), run_id, seq, now)
+        args = [store.graph_name, "--server-url", settings.redis_url, *files]
         _run_bulk_insert(bulk_insert, args)
     store.setup(embedding_dim=384)
     run = begin_run(

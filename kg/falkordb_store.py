@@ -228,6 +228,24 @@ class FalkorDBStore:
             raise _wrap(e, cypher) from e
         return _summary(res)
 
+    def prepare(self, cypher: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The full query text for a write (parameters inlined), or ``None`` to use :meth:`execute`.
+
+        Thread-safe and network-free, so a loader can build the next batch's text while the
+        server runs the current one (see :func:`cosmo.kg.batches.run_batches`).
+        """
+        header = params_header(params)
+        return None if header is None else (header + cypher, cypher)
+
+    def execute_prepared(self, prepared: tuple[str, str]) -> WriteSummary:
+        """Run a write prepared by :meth:`prepare`."""
+        text, cypher = prepared
+        try:
+            res = self._graph.query(text)
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        return _summary(res)
+
     def write_batches(
         self,
         cypher: str,

@@ -10,7 +10,7 @@ checkpoint after every batch: after a crash, the same command resumes from there
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from cosmo.errors import InputError
-from cosmo.kg.schema import label, pair_key, query_key, relation_type
+from cosmo.kg.batches import LazyRows, run_batches
+from cosmo.kg.schema import label, query_key, relation_type
 from cosmo.kg.store import GraphStore, WriteSummary
 from cosmo.kg.validate import RowError, read_table, validate_triples
 from cosmo.kg.versions import begin_run, checkpoint, finish_run
@@ -92,7 +93,7 @@ class WriteStep:
 
     kind: str  # products | queries | intentions | search_buy | co_buy | knowledge
     cypher: str
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]  # a list, or LazyRows built a batch at a time
     head_label: str | None = None
     relation: str | None = None
 
@@ -129,18 +130,48 @@ def _aliases(v: Any) -> list[str]:
     return [str(a) for a in v]
 
 
+def _knowledge_rows(
+    cols: dict[str, list[Any]],
+    bounds: list[int],
+    pairs_col: list[str],
+    fr_col: list[int],
+    first: int,
+) -> Callable[[int, int], list[dict[str, Any]]]:
+    """Build rows ``[a, b)`` of one knowledge step (edges ``first + a`` …) from the columns."""
+    h, i, pl, ty, model, prun = (cols[k] for k in ("h", "i", "pl", "ty", "model", "prun"))
+
+    def build(a: int, b: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "h": h[j],
+                "i": i[j],
+                "pl": pl[j],
+                "ty": None if ty[j] != ty[j] else ty[j],
+                "pairs": [[pairs_col[k], fr_col[k]] for k in range(bounds[j], bounds[j + 1])],
+                "model": _none(model[j]),
+                "prun": _none(prun[j]),
+            }
+            for j in range(first + a, first + b)
+        ]
+
+    return build
+
+
 def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
     """Turn validated triples into (query, rows) steps, aggregated and deterministically ordered."""
     # plain Python objects iterate far faster than Arrow-backed strings in the loops below
     g = good.astype({c: object for c in good.columns if str(good[c].dtype) in ("str", "string")})
     sb = g["behaviour"] == "search_buy"
-    g = g.assign(
-        qkey=g["source"].where(~sb, g["source"].map(query_key)),
-        pair=[
-            pair_key(b, s, t)
-            for b, s, t in zip(g["behaviour"], g["source"], g["target"], strict=True)
-        ],
-    )
+    qkey = g["source"].copy()
+    if sb.any():  # normalise each distinct query text once
+        texts = g.loc[sb, "source"]
+        qkeys = {t: query_key(t) for t in texts.unique()}
+        qkey[sb] = texts.map(qkeys)
+    src, tgt = g["source"], g["target"]
+    lo, hi = src.where(src <= tgt, tgt), tgt.where(src <= tgt, src)
+    # the same keys as schema.pair_key, built column-wise
+    pair = ("cb:" + lo + "|" + hi).where(~sb, "sb:" + qkey + "|" + tgt)
+    g = g.assign(qkey=qkey, pair=pair)
     g["iid"] = g["intention_id"].fillna(pd.Series([None] * len(g), index=g.index, dtype="object"))
     from cosmo.kg.schema import intention_id
 
@@ -266,34 +297,26 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         .agg(pl=("pl", "max"), ty=("ty", "max"), model=("model", "first"), prun=("prun", "first"))
         .reset_index()
     )
-    edges["pairs"] = [  # type: ignore[assignment]
-        [[pairs_col[k], fr_col[k]] for k in range(bounds[j], bounds[j + 1])]
-        for j in range(len(edges))
-    ]
+    # rows are built a batch at a time, on the loader's worker thread (see cosmo.kg.batches)
+    cols = {
+        "h": edges["h"].tolist(),
+        "i": edges["iid"].tolist(),
+        "pl": edges["pl"].astype(float).tolist(),
+        "ty": edges["ty"].astype(float).tolist(),
+        "model": edges["model"].tolist(),
+        "prun": edges["prun"].tolist(),
+    }
     for (hl, rel), grp in edges.groupby(["hl", "relation"], sort=True):
-        rows = [
-            {
-                "h": h,
-                "i": i,
-                "pl": float(pl),
-                "ty": None if ty != ty else float(ty),
-                "pairs": pairs,
-                "model": _none(m),
-                "prun": _none(pr),
-            }
-            for h, i, pl, ty, pairs, m, pr in zip(
-                grp["h"],
-                grp["iid"],
-                grp["pl"],
-                grp["ty"],
-                grp["pairs"],
-                grp["model"],
-                grp["prun"],
-                strict=True,
-            )
-        ]
+        first_edge = int(grp.index[0])
+        build = _knowledge_rows(cols, bounds, pairs_col, fr_col, first_edge)
         steps.append(
-            WriteStep("knowledge", knowledge_query(str(hl), str(rel)), rows, str(hl), str(rel))
+            WriteStep(
+                "knowledge",
+                knowledge_query(str(hl), str(rel)),
+                LazyRows(len(grp), build),
+                str(hl),
+                str(rel),
+            )
         )
     return steps
 
@@ -308,21 +331,24 @@ def _run_steps(
     on_batch: Callable[[int, WriteSummary], None],
     progress: Progress | None,
 ) -> Iterator[WriteSummary]:
-    n = 0
-    for step in steps:
-        cypher, rows = step.cypher, step.rows
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start : start + batch_size]
-            n += 1
-            if n <= skip_batches:
-                if progress:
-                    progress(len(chunk))
-                continue
-            s = store.execute(cypher, {**params, "rows": chunk})
-            on_batch(n, s)
-            if progress:
-                progress(len(chunk))
-            yield s
+    if progress and skip_batches:  # batches a resumed run does not send again
+        n = 0
+        for step in steps:
+            for start in range(0, len(step.rows), batch_size):
+                n += 1
+                if n <= skip_batches:
+                    progress(min(batch_size, len(step.rows) - start))
+    for batch, s in run_batches(
+        store,
+        [(st.cypher, st.rows) for st in steps],
+        batch_size=batch_size,
+        params=params,
+        skip_batches=skip_batches,
+    ):
+        on_batch(batch.number, s)
+        if progress:
+            progress(batch.size)
+        yield s
 
 
 def load_triples(
