@@ -1,8 +1,11 @@
 """First builds through the databases' bulk paths.
 
-* **FalkorDB**: ``GRAPH.BULK`` through ``falkordb-bulk-loader``. It only builds a graph that
-  does not exist yet, so :func:`bulk_load_if_empty` takes it when the graph has no nodes,
-  and otherwise returns ``None`` (the caller then loads incrementally with ``MERGE``).
+* **FalkorDB**: ``GRAPH.BULK`` commands written directly in its binary format
+  (:mod:`cosmo.kg.bulk_binary`; no CSV files, no per-cell parsing). It only builds a graph
+  that does not exist yet, so :func:`bulk_load_if_empty` takes it when the graph has no
+  nodes, and otherwise returns ``None`` (the caller then loads incrementally with ``MERGE``).
+  :func:`write_bulk_csvs` writes the same graph as ``falkordb-bulk-loader`` CSVs (the
+  benchmark's baseline, and for users who prefer that tool).
 * **Neo4j**: :func:`write_neo4j_import` writes the CSVs and header files for
   ``neo4j-admin database import full`` (run with the database stopped).
 
@@ -11,19 +14,16 @@ Both write the same nodes, edges and properties as the incremental loader.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
-import logging
-import tempfile
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cosmo.errors import GraphStoreError, InputError
+from cosmo.errors import InputError
+from cosmo.kg.bulk_binary import BulkWriter
 from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import read_table, validate_triples
@@ -35,7 +35,13 @@ if TYPE_CHECKING:
     from cosmo.kg.falkordb_store import FalkorDBStore
     from cosmo.settings import Settings
 
-__all__ = ["bulk_load_if_empty", "edge_tables", "write_neo4j_import"]
+__all__ = [
+    "bulk_load_if_empty",
+    "edge_tables",
+    "write_bulk_csvs",
+    "write_graph_bulk",
+    "write_neo4j_import",
+]
 
 _NODE_COLS: dict[str, list[tuple[str, str]]] = {
     "products": [("id", "STRING"), ("title", "STRING"), ("type", "STRING"), ("domain", "STRING")],
@@ -68,32 +74,6 @@ def _edge_props(rel: str) -> list[tuple[str, str]]:
         if rel in ("SEARCH_BUY", "CO_BUY")
         else _EDGE_PROPS
     )
-
-
-def _run_bulk_insert(bulk_insert: Any, args: list[str]) -> None:
-    """Run the bulk loader quietly; its log (one line per relation type) is shown only on failure.
-
-    It calls ``logging.basicConfig(force=True)``, replacing the root logger's handlers, so
-    they are restored afterwards.
-    """
-    log = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            bulk_insert.main(args=args, standalone_mode=False)
-    except SystemExit as e:
-        if e.code not in (0, None):
-            raise GraphStoreError(
-                f"the FalkorDB bulk loader failed (exit {e.code}):\n{log.getvalue()[-2000:]}"
-            ) from e
-    except Exception as e:
-        raise GraphStoreError(
-            f"the FalkorDB bulk loader failed: {e}\n{log.getvalue()[-2000:]}"
-        ) from e
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def _cell(v: Any) -> str:
@@ -214,12 +194,85 @@ def bulk_load_if_empty(
     return report
 
 
+def write_graph_bulk(
+    store: FalkorDBStore, steps: list[WriteStep], run: str, seq: int, now: str
+) -> tuple[int, int]:
+    """Send a plan as ``GRAPH.BULK`` commands (binary, no CSV); return nodes and edges created.
+
+    The same nodes, edges and properties as :func:`write_bulk_csvs` and as the incremental
+    ``MERGE`` queries write for a first load.
+    """
+    writer = BulkWriter(lambda args: store.raw_command("GRAPH.BULK", store.graph_name, *args))
+    for st in steps:
+        if st.kind in _NODE_COLS:
+            names = [n for n, _ in _NODE_COLS[st.kind]]
+            writer.add_nodes(
+                _LABEL[st.kind],
+                [*names, "created_run"],
+                ([*(r.get(n) for n in names), run] for r in st.rows),
+            )
+    for st in steps:
+        if st.kind == "search_buy":
+            writer.add_edges(
+                "SEARCH_BUY",
+                "Query",
+                "Product",
+                ["count", "created_run"],
+                ((r["q"], r["p"], r["count"]) for r in st.rows),
+                constant=[run],
+            )
+        elif st.kind == "co_buy":
+            writer.add_edges(
+                "CO_BUY",
+                "Product",
+                "Product",
+                ["count", "created_run"],
+                ((r["a"], r["b"], r["count"]) for r in st.rows),
+                constant=[run],
+            )
+        elif st.kind == "knowledge":
+            writer.add_edges(
+                str(st.relation),
+                str(st.head_label),
+                "Intention",
+                [
+                    "sources",
+                    "frequency",
+                    "plausibility",
+                    "typicality",
+                    "model",
+                    "pipeline_run",
+                    "created_run",
+                    "created_seq",
+                    "created_at",
+                    "updated_run",
+                ],
+                (
+                    (
+                        r["h"],
+                        r["i"],
+                        [p[0] for p in r["pairs"]],
+                        sum(int(p[1]) for p in r["pairs"]),
+                        r["pl"],
+                        r["ty"],
+                        r["model"],
+                        r["prun"],
+                    )
+                    for r in st.rows
+                ),
+                constant=[run, seq, now, run],
+            )
+    writer.finish()
+    return writer.nodes_created, writer.edges_created
+
+
 def bulk_build(
     store: FalkorDBStore, good: pd.DataFrame, *, settings: Settings, source: str = "inline"
 ) -> LoadReport:
-    """Write CSVs for the plan and run the bulk loader into a graph that must not exist yet."""
-    from falkordb_bulk_loader.bulk_insert import bulk_insert
+    """Plan, then build the graph (which must not exist yet) with ``GRAPH.BULK`` commands.
 
+    ``settings`` is kept for callers; the commands go through the store's own connection.
+    """
     steps = plan_writes(good)
     seq, run_id, now = (
         1,
@@ -228,10 +281,7 @@ def bulk_build(
     )
     if store.exists():
         store.clear()  # an empty graph (indexes only) is rebuilt
-    with tempfile.TemporaryDirectory(prefix="cosmo-bulk-") as tmp:
-        files, n_edges = write_bulk_csvs(steps, Path(tmp), run_id, seq, now)
-        args = [store.graph_name, "--server-url", settings.redis_url, *files]
-        _run_bulk_insert(bulk_insert, args)
+    n_nodes, n_edges = write_graph_bulk(store, steps, run_id, seq, now)
     store.setup(embedding_dim=384)
     run = begin_run(
         store,
@@ -244,10 +294,7 @@ def bulk_build(
             "MATCH (r:LoadRun {id: $old}) SET r.id = $new, r.seq = $seq",
             {"old": run.id, "new": run_id, "seq": seq},
         )
-    counts = WriteSummary(
-        nodes_created=sum(len(s.rows) for s in steps if s.kind in _NODE_COLS),
-        relationships_created=n_edges,
-    )
+    counts = WriteSummary(nodes_created=n_nodes, relationships_created=n_edges)
     finish_run(store, run_id, counts, rejected=0, loaded=len(good))
     return LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)
 
