@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -32,6 +33,7 @@ from cosmo.api.graph import GraphReader
 from cosmo.api.limits import LimitsMiddleware
 from cosmo.api.metrics import Metrics, MetricsMiddleware
 from cosmo.api.navigation import GraphRecommender, Recommender, TTLCache
+from cosmo.api.response_cache import GraphVersion, ResponseCache, ResponseCacheMiddleware
 from cosmo.api.schema import build_schema
 from cosmo.api.settings import ApiSettings
 from cosmo.generation.base import TextGenerator
@@ -57,6 +59,16 @@ def _annotation_router(store: Any) -> Any:
     except ModuleNotFoundError:
         return None
     return mod.create_router(store)
+
+
+class _Router(GraphQLRouter[Any, Any]):
+    """Strawberry's FastAPI router with orjson (de)serialisation."""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
 
 def create_app(
@@ -142,7 +154,7 @@ def create_app(
     async def get_context() -> Context:
         return Context(services)
 
-    graphql = GraphQLRouter(
+    graphql = _Router(
         schema, context_getter=get_context, graphql_ide="graphiql" if settings.graphiql else None
     )
     app.include_router(graphql, prefix="/graphql")
@@ -199,6 +211,20 @@ def create_app(
         app.include_router(router, prefix="/annotate")
     app.state.has_annotation = router is not None
 
+    if settings.response_cache_size > 0:
+        version = GraphVersion(
+            reader, redis, prefix=settings.key_prefix, check_s=settings.response_cache_check_s
+        )
+        app.state.response_cache = ResponseCache(
+            version,
+            size=settings.response_cache_size,
+            max_tokens=settings.max_tokens,
+            metrics=metrics,
+        )
+        app.add_middleware(ResponseCacheMiddleware, cache=app.state.response_cache)
+    else:
+        app.state.response_cache = None
+    # outside the response cache, so cached answers get the caller's CORS headers
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

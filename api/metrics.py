@@ -31,6 +31,17 @@ class Metrics:
         self.queue = Gauge(
             "cosmo_api_explain_queue", "Queued explanation misses", registry=self.registry
         )
+        self.response_cache = Counter(
+            "cosmo_api_response_cache",
+            "GraphQL response cache lookups (hit, miss, bypass = not cacheable)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.response_cache_entries = Gauge(
+            "cosmo_api_response_cache_entries",
+            "Answers in the response cache",
+            registry=self.registry,
+        )
         self.db_up = Gauge(
             "cosmo_api_db_up", "1 when the graph database answers", registry=self.registry
         )

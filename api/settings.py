@@ -43,6 +43,12 @@ class ApiSettings(BaseSettings):
         default=30.0, ge=0, description="Navigation answer cache; 0 = off."
     )
     nav_cache_size: int = Field(default=4096, ge=1)
+    response_cache_size: int = Field(
+        default=4096, ge=0, description="Answers of query operations kept in memory; 0 = off."
+    )
+    response_cache_check_s: float = Field(
+        default=1.0, ge=0, description="How often the graph version is re-read; 0 = every request."
+    )
     facet_products: int = Field(
         default=100, ge=1, description="Top products facets are counted on."
     )

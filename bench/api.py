@@ -11,11 +11,21 @@ one uvicorn worker):
 
 * ``ceiling``: FastAPI + Strawberry whose resolver returns constants (ParserCache and
   ValidationCache on), i.e. the most this stack can do;
-* ``app``: ``cosmo.api.create_app`` on the graph, with every limit and metric on.
+* ``app``: ``cosmo.api.create_app`` on the graph, with every limit and metric on and
+  every cache off (the response cache and the navigation cache): each request reads
+  the graph — the uncached path;
+* ``app+cache``: the same app with its default settings (response cache keyed by the
+  normalised document + variables + graph version, navigation cache); the table shows
+  the response cache's hit rate in each cell (from ``/metrics``).
+
+Each query is sent with ``--bodies`` distinct request bodies (ids drawn uniformly, 200 by
+default, cycled by wrk), so the cached rows' hit rate depends on that number.
 
 Load comes from ``wrk`` (Debian package) in another process; each cell runs
-``--duration`` seconds after a warm-up. Reported: req/s, p50, p99 and the ratio of the
-app's throughput to the ceiling's at the same concurrency.
+``--duration`` seconds after a warm-up. Reported: req/s, p50, p99, the ratio of the
+app's throughput to the ceiling's at the same concurrency, and CPU time per request of
+the API process and of the database (from ``/proc``). ``--profile`` then profiles the
+uncached app with pyinstrument, one profile per query (product, navigate) at c=1.
 """
 
 from __future__ import annotations
@@ -201,18 +211,21 @@ def serve(kind: str, port: int, db_port: int, graph: str, state: str, profile: s
         from cosmo.settings import Settings
 
         core = Settings(state_dir=Path(state), falkordb_port=db_port, graph=graph)
-        app = create_app(ApiSettings(key_prefix="cosmo:bench:"), core=core)
+        # "app": every cache off (each request reads the graph); "app+cache": the defaults,
+        # i.e. the response cache and the navigation cache on
+        off = {"response_cache_size": 0, "nav_cache_ttl_s": 0} if kind == "app" else {}
+        app = create_app(ApiSettings(key_prefix="cosmo:bench:", **off), core=core)
     if profile:
         from pyinstrument import Profiler
 
         prof = Profiler(async_mode="enabled", interval=0.0005)
 
-        @app.middleware("http")
-        async def _profile(request: Any, call_next: Any) -> Any:  # profiles every request
-            if request.url.path != "/graphql":
-                return await call_next(request)
-            prof.start() if not prof.is_running else None
-            return await call_next(request)
+        inner = app
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:  # type: ignore[no-redef]
+            if scope["type"] == "http" and not prof.is_running:
+                prof.start()  # from the first request on, so start-up is not in the profile
+            await inner(scope, receive, send)
 
         def dump(*_: Any) -> None:
             if prof.is_running:
@@ -307,6 +320,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cache_counts(port: int) -> tuple[float, float]:
+    """(hits, misses) of the app's response cache, from its Prometheus ``/metrics``."""
+    import httpx
+
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return 0.0, 0.0
+    got = dict(re.findall(r'cosmo_api_response_cache_total\{result="(\w+)"\} ([\d.e+]+)', text))
+    return float(got.get("hit", 0)), float(got.get("miss", 0))
+
+
 def check_answers(port: int, bodies: list[str]) -> None:
     import httpx
 
@@ -328,6 +353,9 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--conc", default="1,8,32")
+    ap.add_argument(
+        "--bodies", type=int, default=200, help="distinct request bodies (random ids) per query"
+    )
     ap.add_argument(
         "--profile", action="store_true", help="write a pyinstrument profile of the app"
     )
@@ -369,36 +397,50 @@ def main() -> None:
             )
         ]
         plans += [
-            ("app", name, [json.dumps({"query": q, "variables": make(rng)}) for _ in range(200)])
+            (
+                "app",
+                name,
+                [json.dumps({"query": q, "variables": make(rng)}) for _ in range(args.bodies)],
+            )
             for name, (q, make) in QUERIES.items()
         ]
-        for kind in ("ceiling", "app"):
+        for kind in ("ceiling", "app", "app+cache"):
             proc, port = start_server(kind, args)
             procs.append(proc)
             for k, name, bodies in plans:
-                if k != kind:
+                if k != kind.split("+")[0]:
                     continue
                 check_answers(port, bodies)
                 wrk(port, bodies, 8, args.warmup, tmp)
                 for c in concs:
                     cpu0, db0 = cpu_seconds(proc.pid), cpu_seconds(db_pid)
+                    hits0 = cache_counts(port)
                     res = wrk(port, bodies, c, args.duration, tmp)
                     n = max(1.0, res["rps"] * max(1, round(args.duration)))
                     res["api_cpu_ms"] = (cpu_seconds(proc.pid) - cpu0) * 1000 / n
                     res["db_cpu_ms"] = (cpu_seconds(db_pid) - db0) * 1000 / n
+                    hits1 = cache_counts(port)
+                    looked = (hits1[0] - hits0[0]) + (hits1[1] - hits0[1])
+                    res["hit_rate"] = (hits1[0] - hits0[0]) / looked if looked else float("nan")
                     rows.append({"server": kind, "query": name, "c": c, **res})
                     print(
-                        f"  {kind:8s} {name:12s} c={c:<3d} {res['rps']:8.0f} req/s  "
+                        f"  {kind:9s} {name:12s} c={c:<3d} {res['rps']:8.0f} req/s  "
                         f"p50 {res['p50']:6.2f} ms  p99 {res['p99']:6.2f} ms  "
                         f"CPU/req: api {res['api_cpu_ms']:.2f} ms, db {res['db_cpu_ms']:.2f} ms"
+                        + (f"  hits {res['hit_rate']:.1%}" if looked else "")
                     )
             proc.terminate()
             proc.wait(10)
         ceiling = {r["c"]: r["rps"] for r in rows if r["server"] == "ceiling"}
         print(
-            "\n| server | query | c | req/s | p50 ms | p99 ms | × ceiling | API CPU ms/req | DB CPU ms/req | × ceiling (CPU) |"
+            f"\n{args.bodies} distinct request bodies per query, ids drawn uniformly; "
+            "app = every cache off, app+cache = defaults (response + navigation caches)"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print(
+            "\n| server | query | c | req/s | p50 ms | p99 ms | × ceiling | API CPU ms/req "
+            "| DB CPU ms/req | × ceiling (CPU) | cache hits |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         ceiling_cpu = {r["c"]: r["api_cpu_ms"] for r in rows if r["server"] == "ceiling"}
         for r in rows:
             ratio = r["rps"] / ceiling[r["c"]] if ceiling.get(r["c"]) else float("nan")
@@ -408,28 +450,28 @@ def main() -> None:
             r["cpu_ratio"] = (
                 ceiling_cpu.get(r["c"], float("nan")) / spent if spent else float("nan")
             )
+            hits = "" if r["hit_rate"] != r["hit_rate"] else f"{r['hit_rate']:.1%}"
             print(
                 f"| {r['server']} | {r['query']} | {r['c']} | {r['rps']:.0f} | {r['p50']:.2f} "
                 f"| {r['p99']:.2f} | {ratio:.2f} | {r['api_cpu_ms']:.2f} | {r['db_cpu_ms']:.2f} "
-                f"| {r['cpu_ratio']:.2f} |"
+                f"| {r['cpu_ratio']:.2f} | {hits} |"
             )
         if args.out:
             args.out.write_text(json.dumps({"edges": total, "rows": rows}, indent=2))
         if args.profile:
-            prof_file = tmp / "profile.txt"
-            proc, port = start_server("app", args, profile=str(prof_file))
-            procs.append(proc)
+            # one profile per query, of the uncached path (the app with every cache off)
             for name in ("product", "navigate"):
+                prof_file = Path(tempfile.gettempdir()) / f"cosmo-bench-api-profile-{name}.txt"
+                prof_file.unlink(missing_ok=True)
+                proc, port = start_server("app", args, profile=str(prof_file))
+                procs.append(proc)
                 bodies = next(b for k, n, b in plans if n == name)
-                wrk(port, bodies, 8, args.duration, tmp)
-            proc.terminate()
-            proc.wait(30)
-            text = prof_file.read_text() if prof_file.exists() else "(no profile written)"
-            keep = Path(os.environ.get("COSMO_BENCH_PROFILE", tmp / "profile.txt"))
-            if keep != prof_file:
-                keep.write_text(text)
-            print(f"\nprofile (pyinstrument, product + navigate at c=8) in {keep}:")
-            print("\n".join(text.splitlines()[:60]))
+                wrk(port, bodies, 1, args.duration, tmp)
+                proc.terminate()
+                proc.wait(30)
+                text = prof_file.read_text() if prof_file.exists() else "(no profile written)"
+                print(f"\nprofile of {name} (pyinstrument, app without caches, c=1): {prof_file}")
+                print("\n".join(text.splitlines()[:45]))
     finally:
         for p in procs:
             if p.poll() is None:

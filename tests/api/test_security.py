@@ -256,7 +256,10 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_database_outage_and_recovery(tmp_path: Any, prefix: str, gql: Any) -> None:
+@pytest.mark.parametrize("cache_check_s", [None, 0.2], ids=["no-cache", "response-cache"])
+def test_database_outage_and_recovery(
+    tmp_path: Any, prefix: str, gql: Any, cache_check_s: float | None
+) -> None:
     from fastapi.testclient import TestClient
 
     from cosmo.api import ApiSettings, create_app
@@ -271,12 +274,21 @@ def test_database_outage_and_recovery(tmp_path: Any, prefix: str, gql: Any) -> N
         store = FalkorDBStore.from_settings(settings)
         store.execute("CREATE (:Product {id: 'X1', title: 'lamp'})")
         store.close()
-        app = create_app(ApiSettings(key_prefix=prefix), core=settings)
+        cache = (
+            {"response_cache_size": 0}
+            if cache_check_s is None
+            else {"response_cache_check_s": cache_check_s}
+        )
+        app = create_app(ApiSettings(key_prefix=prefix, **cache), core=settings)
         q = '{ product(id: "X1") { title } }'
         with TestClient(app) as client:
             assert gql(client, q)["data"]["product"]["title"] == "lamp"
             assert client.get("/readyz").status_code == 200
             server.stop()
+            if cache_check_s is not None:
+                # a cached answer is served at most until the next version check
+                assert client.app.state.response_cache.misses == 1
+                time.sleep(cache_check_s + 0.1)
             out = gql(client, q)
             err = out["errors"][0]
             assert err["extensions"]["code"] == "UNAVAILABLE"
