@@ -22,8 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from cosmo.errors import InputError
-from cosmo.kg.bulk_binary import BulkWriter
+from cosmo.kg.bulk_binary import (
+    BulkWriter,
+    Ragged,
+    col_arrays,
+    col_const,
+    col_doubles,
+    col_ints,
+    col_values,
+)
 from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import read_table, validate_triples
@@ -194,73 +204,62 @@ def bulk_load_if_empty(
     return report
 
 
+def _knowledge_columns(st: WriteStep, run: str, seq: int, now: str) -> dict[str, Ragged]:
+    c = st.columns
+    assert c is not None, "knowledge steps carry their columns"
+    n, bounds = len(c["h"]), c["bounds"]
+    lo, hi = int(bounds[0]), int(bounds[-1])
+    rel = bounds - lo
+    return {
+        "sources": col_arrays(col_values(c["pairs"][lo:hi]), rel),
+        "frequency": col_ints(np.add.reduceat(c["fr"][lo:hi], rel[:-1]) if n else []),
+        "plausibility": col_doubles(c["pl"]),
+        "typicality": col_doubles(c["ty"]),
+        "model": col_values(c["model"]),
+        "pipeline_run": col_values(c["prun"]),
+        "created_run": col_const(run, n),
+        "created_seq": col_const(seq, n),
+        "created_at": col_const(now, n),
+        "updated_run": col_const(run, n),
+    }
+
+
 def write_graph_bulk(
     store: FalkorDBStore, steps: list[WriteStep], run: str, seq: int, now: str
 ) -> tuple[int, int]:
     """Send a plan as ``GRAPH.BULK`` commands (binary, no CSV); return nodes and edges created.
 
     The same nodes, edges and properties as :func:`write_bulk_csvs` and as the incremental
-    ``MERGE`` queries write for a first load.
+    ``MERGE`` queries write for a first load. Values are encoded column by column.
     """
     writer = BulkWriter(lambda args: store.raw_command("GRAPH.BULK", store.graph_name, *args))
     for st in steps:
         if st.kind in _NODE_COLS:
             names = [n for n, _ in _NODE_COLS[st.kind]]
-            writer.add_nodes(
-                _LABEL[st.kind],
-                [*names, "created_run"],
-                ([*(r.get(n) for n in names), run] for r in st.rows),
-            )
+            rows = list(st.rows)
+            props = {n: col_values([r.get(n) for r in rows]) for n in names}
+            props["created_run"] = col_const(run, len(rows))
+            writer.add_nodes(_LABEL[st.kind], [r[names[0]] for r in rows], props)
     for st in steps:
-        if st.kind == "search_buy":
+        if st.kind in ("search_buy", "co_buy"):
+            a, b = ("q", "p") if st.kind == "search_buy" else ("a", "b")
+            start = "Query" if st.kind == "search_buy" else "Product"
+            rows = list(st.rows)
             writer.add_edges(
-                "SEARCH_BUY",
-                "Query",
-                "Product",
-                ["count", "created_run"],
-                ((r["q"], r["p"], r["count"]) for r in st.rows),
-                constant=[run],
+                st.kind.upper(),
+                (start, [r[a] for r in rows]),
+                ("Product", [r[b] for r in rows]),
+                {
+                    "count": col_ints([r["count"] for r in rows]),
+                    "created_run": col_const(run, len(rows)),
+                },
             )
-        elif st.kind == "co_buy":
-            writer.add_edges(
-                "CO_BUY",
-                "Product",
-                "Product",
-                ["count", "created_run"],
-                ((r["a"], r["b"], r["count"]) for r in st.rows),
-                constant=[run],
-            )
-        elif st.kind == "knowledge":
+        elif st.kind == "knowledge" and st.columns is not None:
             writer.add_edges(
                 str(st.relation),
-                str(st.head_label),
-                "Intention",
-                [
-                    "sources",
-                    "frequency",
-                    "plausibility",
-                    "typicality",
-                    "model",
-                    "pipeline_run",
-                    "created_run",
-                    "created_seq",
-                    "created_at",
-                    "updated_run",
-                ],
-                (
-                    (
-                        r["h"],
-                        r["i"],
-                        [p[0] for p in r["pairs"]],
-                        sum(int(p[1]) for p in r["pairs"]),
-                        r["pl"],
-                        r["ty"],
-                        r["model"],
-                        r["prun"],
-                    )
-                    for r in st.rows
-                ),
-                constant=[run, seq, now, run],
+                (str(st.head_label), st.columns["h"]),
+                ("Intention", st.columns["i"]),
+                _knowledge_columns(st, run, seq, now),
             )
     writer.finish()
     return writer.nodes_created, writer.edges_created

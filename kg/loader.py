@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cosmo.errors import InputError
@@ -96,6 +97,8 @@ class WriteStep:
     rows: Sequence[dict[str, Any]]  # a list, or LazyRows built a batch at a time
     head_label: str | None = None
     relation: str | None = None
+    # knowledge steps: the same data column-wise (numpy), for the bulk path
+    columns: dict[str, Any] | None = None
 
 
 @dataclass
@@ -306,16 +309,29 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         "model": edges["model"].tolist(),
         "prun": edges["prun"].tolist(),
     }
+    arrays = {
+        "h": edges["h"].to_numpy(dtype=object),
+        "i": edges["iid"].to_numpy(dtype=object),
+        "pl": edges["pl"].to_numpy(dtype=float),
+        "ty": edges["ty"].to_numpy(dtype=float),
+        "model": edges["model"].map(_none).to_numpy(dtype=object),
+        "prun": edges["prun"].map(_none).to_numpy(dtype=object),
+    }
+    bounds_arr = np.asarray(bounds, dtype=np.int64)
+    pairs_arr, fr_arr = np.asarray(pairs_col, dtype=object), np.asarray(fr_col, dtype=np.int64)
     for (hl, rel), grp in edges.groupby(["hl", "relation"], sort=True):
-        first_edge = int(grp.index[0])
-        build = _knowledge_rows(cols, bounds, pairs_col, fr_col, first_edge)
+        e0, n = int(grp.index[0]), len(grp)
+        build = _knowledge_rows(cols, bounds, pairs_col, fr_col, e0)
+        columns = {k: v[e0 : e0 + n] for k, v in arrays.items()}
+        columns.update(bounds=bounds_arr[e0 : e0 + n + 1], pairs=pairs_arr, fr=fr_arr)
         steps.append(
             WriteStep(
                 "knowledge",
                 knowledge_query(str(hl), str(rel)),
-                LazyRows(len(grp), build),
+                LazyRows(n, build),
                 str(hl),
                 str(rel),
+                columns,
             )
         )
     return steps

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cosmo.errors import GraphStoreError
-from cosmo.kg.bulk_binary import BulkWriter, encode_value
+from cosmo.kg.bulk_binary import (
+    BulkWriter,
+    Ragged,
+    col_arrays,
+    col_const,
+    col_doubles,
+    col_ints,
+    col_values,
+    concat_rows,
+    encode_value,
+)
 from cosmo.kg.falkordb_store import FalkorDBStore
 
 
@@ -16,6 +27,22 @@ def test_values_are_typed_as_given() -> None:
     assert encode_value(["a", 1])[0] == 5
     with pytest.raises(TypeError):
         encode_value({"a": 1})
+
+
+def test_columns_concatenate_row_by_row() -> None:
+    a = Ragged.of([b"a", b"", b"ccc"])
+    b = col_values(["x", None, "x"])
+    rows = concat_rows([a, b])
+    assert [rows.row(k) for k in range(3)] == [b"a\x03x\x00", b"\x00", b"ccc\x03x\x00"]
+    assert [a.take(np.array([2, 0, 2])).row(k) for k in range(3)] == [b"ccc", b"a", b"ccc"]
+    d = col_doubles([1.5, float("nan")])
+    assert d.row(0) == encode_value(1.5) and d.row(1) == b"\x00"
+    assert col_ints([7]).row(0) == encode_value(7) and col_const("r", 2).row(1) == encode_value("r")
+    arr = col_arrays(col_values(["p", "q", "r"]), np.array([0, 2, 3]))
+    assert arr.row(0) == encode_value(["p", "q"]) and arr.row(1) == encode_value(["r"])
+    assert col_values([["a"], None]).row(0) == encode_value(["a"])
+    mixed = col_values([1, True, 1.0, None])
+    assert [mixed.row(k) for k in range(4)] == [encode_value(v) for v in (1, True, 1.0, None)]
 
 
 def test_bulk_writer_builds_the_graph_over_several_commands(graph_settings) -> None:  # type: ignore[no-untyped-def]
@@ -31,19 +58,33 @@ def test_bulk_writer_builds_the_graph_over_several_commands(graph_settings) -> N
 
     try:
         w = BulkWriter(send, max_bytes=600)  # tiny commands: tokens split across several
+        ids = [f"P{i}" for i in range(40)]
         n = w.add_nodes(
             "Product",
-            ["id", "title", "n", "ok"],
-            ([f"P{i}", None if i % 3 == 0 else f"tïtle {i}", i, i % 2 == 0] for i in range(40)),
+            ids,
+            {
+                "id": col_values(ids),
+                "title": col_values([None if i % 3 == 0 else f"tïtle {i}" for i in range(40)]),
+                "n": col_ints(range(40)),
+                "ok": col_values([i % 2 == 0 for i in range(40)]),
+            },
         )
-        w.add_nodes("Intention", ["id", "aliases"], [("I1", ["12", "x"]), ("I2", [])])
+        w.add_nodes(
+            "Intention",
+            ["I1", "I2"],
+            {"id": col_values(["I1", "I2"]), "aliases": col_values([["12", "x"], []])},
+        )
+        elements = col_values([f"cb:{i}" for i in range(40)])
         e = w.add_edges(
             "USED_WITH",
-            "Product",
-            "Intention",
-            ["sources", "plausibility", "typicality", "run"],
-            ([f"P{i}", "I1" if i % 2 else "I2", [f"cb:{i}"], i / 10, None] for i in range(40)),
-            constant=["r1"],
+            ("Product", ids),
+            ("Intention", ["I1" if i % 2 else "I2" for i in range(40)]),
+            {
+                "sources": col_arrays(elements, np.arange(41)),
+                "plausibility": col_doubles([i / 10 for i in range(40)]),
+                "typicality": col_doubles([None if i % 2 else 0.5 for i in range(40)]),
+                "run": col_const("r1", 40),
+            },
         )
         w.finish()
         assert (n, e) == (40, 40) and len(sent) > 2
@@ -57,12 +98,12 @@ def test_bulk_writer_builds_the_graph_over_several_commands(graph_settings) -> N
             "p": "P3", "t": None, "n": 3, "ok": False, "s": ["cb:3"], "pl": 0.3, "ty": None,
             "run": "r1", "i": "I1",
         }  # fmt: skip
-        assert rows[4]["t"] == "tïtle 4" and rows[4]["i"] == "I2"
+        assert rows[4]["t"] == "tïtle 4" and rows[4]["i"] == "I2" and rows[4]["ty"] == 0.5
         aliases = st.query("MATCH (i:Intention {id: 'I1'}) RETURN i.aliases AS a")
         assert aliases == [{"a": ["12", "x"]}]
         # GRAPH.BULK BEGIN refuses a graph that exists: a clear error, nothing changed
         again = BulkWriter(send)
-        again.add_nodes("Product", ["id"], [("Z",)])
+        again.add_nodes("Product", ["Z"], {"id": col_values(["Z"])})
         with pytest.raises(GraphStoreError):
             again.finish()
         assert st.query("MATCH (n) RETURN count(n) AS n") == [{"n": 42}]
