@@ -32,6 +32,7 @@ from cosmo.api.explain import ExplainService, ExplainWorker
 from cosmo.api.graph import GraphReader
 from cosmo.api.limits import LimitsMiddleware
 from cosmo.api.metrics import Metrics, MetricsMiddleware
+from cosmo.api.nav_store import NavigationStore
 from cosmo.api.navigation import GraphRecommender, Recommender, TTLCache
 from cosmo.api.response_cache import GraphVersion, ResponseCache, ResponseCacheMiddleware
 from cosmo.api.schema import build_schema
@@ -115,6 +116,9 @@ def create_app(
         preload_ttl_s=settings.preload_ttl_s,
     )
     features = FeatureStore(redis, prefix=settings.key_prefix)
+    version = GraphVersion(
+        reader, redis, prefix=settings.key_prefix, check_s=settings.response_cache_check_s
+    )
     services = Services(
         settings=settings,
         reader=reader,
@@ -125,6 +129,9 @@ def create_app(
         redis=redis,
         refresh_generator=generator,
         nav_cache=TTLCache(settings.nav_cache_ttl_s, settings.nav_cache_size),
+        nav_store=NavigationStore(
+            redis, version, prefix=settings.key_prefix, ttl_s=settings.preload_ttl_s
+        ),
     )
 
     @contextlib.asynccontextmanager
@@ -212,9 +219,6 @@ def create_app(
     app.state.has_annotation = router is not None
 
     if settings.response_cache_size > 0:
-        version = GraphVersion(
-            reader, redis, prefix=settings.key_prefix, check_s=settings.response_cache_check_s
-        )
         app.state.response_cache = ResponseCache(
             version,
             size=settings.response_cache_size,

@@ -72,32 +72,45 @@ def refresh_cmd(
     generate: Annotated[
         bool, typer.Option(help="Generate misses now (else queue them for the worker).")
     ] = True,
+    navigation: Annotated[
+        bool, typer.Option(help="Also precompute the navigation of the frequent queries.")
+    ] = True,
 ) -> None:
-    """The daily job: preload explanations of the most frequent queries into the cache store."""
+    """The daily job: preload explanations (and navigation) of the most frequent queries."""
     from cosmo.api.explain import refresh
+    from cosmo.api.nav_store import NavigationStore, precompute_navigation
+    from cosmo.api.response_cache import GraphVersion
     from cosmo.api.serve import open_generator
 
     api, reader, cache, features, closers = _services(ctx)
+    n = top or api.refresh_top
 
-    async def run() -> Any:
+    async def run() -> tuple[Any, int]:
         try:
             gen = open_generator(api, settings_of(ctx)) if generate else None
-            return await refresh(
-                reader,
-                cache,
-                features,
-                generator=gen,
-                top=top or api.refresh_top,
-                batch=api.worker_batch,
-            )
+            r = await refresh(reader, cache, features, generator=gen, top=n, batch=api.worker_batch)
+            nav = 0
+            if navigation:
+                version = GraphVersion(reader, closers[1], prefix=api.key_prefix, check_s=0)
+                store = NavigationStore(
+                    closers[1], version, prefix=api.key_prefix, ttl_s=api.preload_ttl_s
+                )
+                nav = await precompute_navigation(
+                    reader,
+                    store,
+                    top=n,
+                    cap=api.max_candidates,
+                    facet_products=api.facet_products,
+                )
+            return r, nav
         finally:
             await closers[0].close()
             await closers[1].aclose()
 
-    r = asyncio.run(run())
+    r, nav = asyncio.run(run())
     console.print(
         f"[green]refreshed[/] {r.queries} queries, {r.pairs} pairs: {r.from_graph} from the graph, "
-        f"{r.generated} generated, {r.queued} queued"
+        f"{r.generated} generated, {r.queued} queued; navigation of {nav} queries precomputed"
     )
 
 

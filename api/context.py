@@ -31,6 +31,7 @@ class Services:
     redis: Any = None
     refresh_generator: Any = None
     nav_cache: Any = None
+    nav_store: Any = None
 
 
 class Loaders:

@@ -152,6 +152,29 @@ class GraphReader:
             },
         )
 
+    async def product_with_knowledge(self, key: EdgePage) -> tuple[Row | None, Page]:
+        """A product and one page of its knowledge edges in one round trip (None if absent)."""
+        rel = " AND type(r) IN $rels" if key.relations else ""
+        rows = await self.rows(
+            "MATCH (p:Product {id: $id}) "
+            f"OPTIONAL MATCH (p)-[r]->(i:Intention) WHERE {PLAUS} >= $minp{rel} "
+            f"WITH p, r, i ORDER BY {PLAUS} DESC, i.id "
+            "WITH p, collect(CASE WHEN r IS NULL THEN NULL ELSE {r: r, i: i} END) AS xs "
+            f"RETURN {PRODUCT} AS v, size(xs) AS total, "
+            f"[x IN xs[$skip..$end] | {EDGE_OF_X}] AS items",
+            {
+                "id": key.node,
+                "rels": list(key.relations or []),
+                "minp": key.min_plausibility,
+                "skip": key.skip,
+                "end": key.skip + key.limit,
+            },
+        )
+        if not rows:
+            return None, Page([], 0, key.skip)
+        r = rows[0]
+        return r["v"], Page(list(r["items"] or []), int(r["total"] or 0), key.skip)
+
     async def _neighbours(
         self, keys: Sequence[NodePage], match: str, item: str, order: str
     ) -> list[Page]:

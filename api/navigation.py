@@ -28,8 +28,10 @@ __all__ = [
     "Relevance",
     "TTLCache",
     "candidates",
+    "facet_rows",
     "facets",
     "fulltext_terms",
+    "group_facets",
     "relevance",
 ]
 
@@ -156,22 +158,35 @@ async def candidates(
     return Candidates(products[:cap], scores, known)
 
 
-async def facets(
-    reader: GraphReader, product_ids: Sequence[str], selected: Sequence[str], per_facet: int
-) -> list[Facet]:
-    """Intentions of ``product_ids`` grouped by (relation, tail type), largest first."""
+FACET_ROWS = 200  # rows a facet read keeps for sizes up to FACET_ROWS // 20
+
+
+def facet_row_limit(per_facet: int) -> int:
+    return max(FACET_ROWS, 20 * per_facet)
+
+
+async def facet_rows(reader: GraphReader, product_ids: Sequence[str], top: int) -> list[Row]:
+    """The ``top`` most frequent (relation, intention) pairs of ``product_ids``, in a total order.
+
+    The order (count, intention id, relation) is total, so the rows for a smaller ``top``
+    are a prefix of these: a precomputed read serves every size it covers exactly.
+    """
     if not product_ids:
         return []
     # one (product, relation, intention) edge exists at most once, so count(*) counts products
-    rows = await reader.rows(
+    return await reader.rows(
         "UNWIND $ids AS k MATCH (p:Product {id: k})-[r]->(i:Intention) "
-        "WITH type(r) AS relation, i, count(*) AS n ORDER BY n DESC, i.id LIMIT $top "
+        "WITH type(r) AS relation, i, count(*) AS n ORDER BY n DESC, i.id, relation LIMIT $top "
         "RETURN relation, n, i.id AS id, i.text AS text, i.tail_type AS tail_type",
-        {"ids": list(product_ids), "top": max(200, 20 * per_facet)},
+        {"ids": list(product_ids), "top": top},
     )
+
+
+def group_facets(rows: Sequence[Row], selected: Sequence[str], per_facet: int) -> list[Facet]:
+    """Group facet rows by (relation, tail type), ``per_facet`` values each, largest first."""
     chosen = set(selected)
     groups: dict[tuple[str, str], Facet] = {}
-    for r in rows:
+    for r in rows[: facet_row_limit(per_facet)]:
         i = {"id": r["id"], "text": r["text"], "tail_type": r["tail_type"]}
         g = groups.setdefault(
             (r["relation"], i["tail_type"] or ""), Facet(r["relation"], i["tail_type"] or "")
@@ -179,6 +194,14 @@ async def facets(
         if len(g.values) < per_facet:
             g.values.append(FacetValue(i, int(r["n"]), i["id"] in chosen))
     return sorted(groups.values(), key=lambda f: (-f.count, f.relation, f.tail_type))
+
+
+async def facets(
+    reader: GraphReader, product_ids: Sequence[str], selected: Sequence[str], per_facet: int
+) -> list[Facet]:
+    """Intentions of ``product_ids`` grouped by (relation, tail type), largest first."""
+    rows = await facet_rows(reader, product_ids, facet_row_limit(per_facet))
+    return group_facets(rows, selected, per_facet)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.permission import BasePermission
+from strawberry.types.nodes import SelectedField
 
 from cosmo.api.errors import ErrorCodes
 from cosmo.api.explain import refresh
+from cosmo.api.graph import EdgePage, relations_of
 from cosmo.api.limits import ApiError, check_ids, check_text, cost_rule
-from cosmo.api.navigation import Candidates, candidates, facets, relevance
+from cosmo.api.nav_store import NavigationEntry, precompute_navigation
+from cosmo.api.navigation import Candidates, candidates, facets, group_facets, relevance
 from cosmo.api.settings import ApiSettings
 from cosmo.api.types import (
     Connection,
@@ -71,6 +74,7 @@ class Navigation:
     selected_intentions: list[strawberry.ID]
     _task: strawberry.Private[Any]
     _key: strawberry.Private[str]
+    _pre: strawberry.Private[NavigationEntry | None] = None
 
     @strawberry.field(description="Whether the graph knows this query (else a title search).")
     async def known_query(self) -> bool:
@@ -96,9 +100,13 @@ class Navigation:
             raise ApiError(
                 f"size must be between 1 and {info.context.settings.max_page_size}", "PAGE_SIZE"
             )
+        s = info.context.settings
         cache = info.context.services.nav_cache
         ck = ("facets", self._key, tuple(self.selected_intentions), size)
         got = cache.get(ck) if cache is not None else None
+        pre = self._pre
+        if got is None and pre is not None and pre.covers(size, s.facet_products):
+            got = group_facets(pre.facet_rows, self.selected_intentions, size)
         if got is None:
             c: Candidates = await self._task
             got = await facets(
@@ -173,6 +181,29 @@ async def _cached_candidates(
     return got
 
 
+def _knowledge_key(info: Info, node: str) -> EdgePage | None:
+    """The ``intentions`` page key when the selection asks for exactly one, else None.
+
+    Invalid arguments give None too: the ``intentions`` resolver then reports them.
+    """
+    found = [
+        f
+        for f in info.selected_fields[0].selections
+        if isinstance(f, SelectedField) and f.name == "intentions"
+    ]
+    if len(found) != 1 or found[0].directives:
+        return None
+    a = found[0].arguments  # literals come as their source text, variables as values
+    try:
+        first = None if a.get("first") is None else int(a["first"])
+        rel = a.get("relation")
+        rels = relations_of([rel] if isinstance(rel, str) else rel)
+        skip, limit = paging(info, first, a.get("after"))
+        return EdgePage(node, rels, float(a.get("minPlausibility") or 0.0), skip, limit)
+    except (ApiError, SchemaError, TypeError, ValueError):
+        return None
+
+
 def _text(info: Info, value: str, field: str) -> str:
     return check_text(value, field, info.context.settings.max_text)
 
@@ -182,7 +213,15 @@ class Query:
     @strawberry.field
     async def product(self, info: Info, id: strawberry.ID) -> Product | None:
         check_ids([id], "id", 1)
-        row = await info.context.loaders.product.load(str(id))
+        loaders = info.context.loaders
+        key = _knowledge_key(info, str(id))
+        if key is not None:
+            # the product and the page of intentions asked for, in one round trip
+            row, page = await info.context.services.reader.product_with_knowledge(key)
+            loaders.product.prime(str(id), row)
+            loaders.product_knowledge.prime(key, page)
+        else:
+            row = await loaders.product.load(str(id))
         return Product.from_row(row) if row else None
 
     @strawberry.field
@@ -213,13 +252,23 @@ class Query:
         key = query_key(text)
         cache = info.context.services.nav_cache
         hit = cache.get(("candidates", key, tuple(sel))) if cache is not None else None
+        pre = None
+        store = info.context.services.nav_store
+        if hit is None and not sel and store is not None:
+            # the batch refresh's precomputed entry page, when it is of the current graph
+            pre = await store.get(key)
+            hit = pre.candidates if pre is not None else None
         if hit is not None:
             task: asyncio.Future[Candidates] = asyncio.get_running_loop().create_future()
             task.set_result(hit)
         else:
             task = asyncio.ensure_future(_cached_candidates(info, key, text, sel, s.max_candidates))
         return Navigation(
-            query=text, selected_intentions=[strawberry.ID(i) for i in sel], _task=task, _key=key
+            query=text,
+            selected_intentions=[strawberry.ID(i) for i in sel],
+            _task=task,
+            _key=key,
+            _pre=pre,
         )
 
     @strawberry.field(description="Next products for a session of viewed or bought products.")
@@ -341,6 +390,7 @@ class RefreshResult:
     from_graph: int
     generated: int
     queued: int
+    navigation: int = strawberry.field(description="Queries whose navigation was precomputed.")
 
 
 @strawberry.type
@@ -381,7 +431,17 @@ class Mutation:
         r = await refresh(
             svc.reader, svc.cache, svc.features, generator=svc.refresh_generator, top=top
         )
+        nav = 0
+        if svc.nav_store is not None:
+            nav = await precompute_navigation(
+                svc.reader,
+                svc.nav_store,
+                top=top,
+                cap=svc.settings.max_candidates,
+                facet_products=svc.settings.facet_products,
+            )
         return RefreshResult(
+            navigation=nav,
             queries=r.queries,
             pairs=r.pairs,
             from_graph=r.from_graph,

@@ -64,9 +64,9 @@ def test_cli_refresh(api_graph: Any, prefix: str, monkeypatch: Any) -> None:
     monkeypatch.setenv("COSMO_API_KEY_PREFIX", prefix)
     res = CliRunner().invoke(app, ["api", "refresh", "--top", "10", "--no-generate"])
     assert res.exit_code == 0, res.output
-    assert "3 queries, 4 pairs: 4 from the graph, 0 generated, 0 queued" in " ".join(
-        res.output.split()
-    )
+    out = " ".join(res.output.split())
+    assert "3 queries, 4 pairs: 4 from the graph, 0 generated, 0 queued" in out
+    assert "navigation of 3 queries precomputed" in out
     assert "serve" in CliRunner().invoke(app, ["--help"]).output
 
 

@@ -44,8 +44,9 @@ def test_product_fields(make_client: Any, gql: Any) -> None:
     assert ex["P3"]["explanations"][0]["relation"] == "CAPABLE_OF"
     assert [s["product"]["id"] for s in p["similar"]] == ["P2", "P3"]
     assert len(p["embedding"]) == 8
-    # one round trip per loader, whatever the nesting
-    assert len(store.calls) == 6
+    # one round trip per loader, whatever the nesting; the product and its intentions
+    # page come in one
+    assert len(store.calls) == 5, store.calls
 
 
 def test_pagination_walks_every_edge(make_client: Any, gql: Any) -> None:
@@ -184,3 +185,32 @@ def test_recommend_and_relevance(make_client: Any, gql: Any) -> None:
     assert not rel["P3"]["purchased"] and rel["P3"]["score"] == 0.25
     assert rel["P6"]["score"] == 0.0 and rel["NOPE"]["score"] == 0.0
     assert rel["P1"]["score"] > rel["P3"]["score"] > rel["P6"]["score"]
+
+
+def test_product_and_intentions_in_one_round_trip(make_client: Any, gql: Any) -> None:
+    client, store = make_client()
+    page = "totalCount pageInfo { hasNextPage endCursor } edges { cursor node { relation plausibility intention { id } } }"
+    cases = [
+        ('"P2"', "first: 2", {}),
+        ('"P2"', 'relation: "used_to"', {}),
+        ('"P2"', "minPlausibility: 0.7, first: 1, after: $a", {"a": "bzow"}),
+        ("$id", "relation: $r, first: $n", {"id": "P1", "r": ["CAPABLE_OF"], "n": 1}),
+        ('"NOPE"', "first: 2", {}),
+    ]
+    for pid, args, variables in cases:
+        decl = {"a": "$a: String", "id": "$id: ID!", "r": "$r: [String!]", "n": "$n: Int"}
+        head = f"query({', '.join(decl[k] for k in variables)})" if variables else "query"
+        direct = f"{head} {{ product(id: {pid}) {{ id title intentions({args}) {{ {page} }} }} }}"
+        # a fragment hides the field from the look-ahead: the two-loader path
+        split = (
+            f"{head} {{ product(id: {pid}) {{ id title ...F }} }} "
+            f"fragment F on Product {{ intentions({args}) {{ {page} }} }}"
+        )
+        store.calls.clear()
+        one = gql(client, direct, variables)
+        n_direct = len(store.calls)
+        store.calls.clear()
+        two = gql(client, split, variables)
+        assert "errors" not in one, one
+        assert one == two, (args, one, two)
+        assert n_direct == 1 and len(store.calls) == (2 if one["data"]["product"] else 1)
