@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cosmo.errors import InputError
-from cosmo.kg.batches import LazyRows, run_batches
+from cosmo.kg.batches import LazyRows, Planned, run_batches
 from cosmo.kg.schema import label, query_key, relation_type
 from cosmo.kg.store import GraphStore, WriteSummary
 from cosmo.kg.validate import RowError, read_table, validate_triples
@@ -160,8 +160,11 @@ def _knowledge_rows(
     return build
 
 
-def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
-    """Turn validated triples into (query, rows) steps, aggregated and deterministically ordered."""
+def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
+    """Turn validated triples into (query, rows) steps, aggregated and deterministically ordered.
+
+    A generator: the loader sends the first steps while the later ones are being planned.
+    """
     # plain Python objects iterate far faster than Arrow-backed strings in the loops below
     g = good.astype({c: object for c in good.columns if str(good[c].dtype) in ("str", "string")})
     sb = g["behaviour"] == "search_buy"
@@ -175,19 +178,6 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
     # the same keys as schema.pair_key, built column-wise
     pair = ("cb:" + lo + "|" + hi).where(~sb, "sb:" + qkey + "|" + tgt)
     g = g.assign(qkey=qkey, pair=pair)
-    g["iid"] = g["intention_id"].fillna(pd.Series([None] * len(g), index=g.index, dtype="object"))
-    from cosmo.kg.schema import intention_id
-
-    missing = g["iid"].isna()
-    if missing.any():
-        cache: dict[tuple[str, str], str] = {}
-        tails, types = g.loc[missing, "tail"].tolist(), g.loc[missing, "tail_type"].tolist()
-        g.loc[missing, "iid"] = [
-            cache.get((t, tt)) or cache.setdefault((t, tt), intention_id(t, tt))
-            for t, tt in zip(tails, types, strict=True)
-        ]
-
-    steps: list[WriteStep] = []
     # products: targets always, sources of co-buys
     prod = pd.concat(
         [
@@ -214,7 +204,7 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         .drop_duplicates("id")
         .sort_values("id")
     )
-    steps.append(
+    yield (
         WriteStep(
             "products",
             Q_PRODUCTS,
@@ -223,13 +213,25 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
     )
     if sb.any():
         qs = g.loc[sb, ["qkey", "source"]].drop_duplicates("qkey").sort_values("qkey")
-        steps.append(
+        yield (
             WriteStep(
                 "queries",
                 Q_QUERIES,
                 [{"key": k, "text": t} for k, t in zip(qs["qkey"], qs["source"], strict=True)],
             )
         )
+    g["iid"] = g["intention_id"].fillna(pd.Series([None] * len(g), index=g.index, dtype="object"))
+    from cosmo.kg.schema import intention_id
+
+    missing = g["iid"].isna()
+    if missing.any():
+        cache: dict[tuple[str, str], str] = {}
+        tails, types = g.loc[missing, "tail"].tolist(), g.loc[missing, "tail_type"].tolist()
+        g.loc[missing, "iid"] = [
+            cache.get((t, tt)) or cache.setdefault((t, tt), intention_id(t, tt))
+            for t, tt in zip(tails, types, strict=True)
+        ]
+
     ints = g[["iid", "tail", "tail_type", "aliases"]].sort_values(["iid", "tail"], kind="stable")
     first = ints.drop_duplicates("iid")
     forms = ints.drop_duplicates(["iid", "tail"])
@@ -243,11 +245,11 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         {"id": iid, "text": t, "tail_type": tt, "aliases": sorted(extra.get(iid, set()) - {t})}
         for iid, t, tt in zip(first["iid"], first["tail"], first["tail_type"], strict=True)
     ]
-    steps.append(WriteStep("intentions", Q_INTENTIONS, rows_i))
+    yield (WriteStep("intentions", Q_INTENTIONS, rows_i))
     # behaviour edges implied by the triples (count 1 unless behaviour files say more)
     if sb.any():
         e = g.loc[sb, ["qkey", "target"]].drop_duplicates().sort_values(["qkey", "target"])
-        steps.append(
+        yield (
             WriteStep(
                 "search_buy",
                 Q_SEARCH_BUY,
@@ -262,7 +264,7 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         lo = ab.min(axis=1)
         hi = ab.max(axis=1)
         e = pd.DataFrame({"a": lo, "b": hi}).drop_duplicates().sort_values(["a", "b"])
-        steps.append(
+        yield (
             WriteStep(
                 "co_buy",
                 Q_CO_BUY,
@@ -324,7 +326,7 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
         build = _knowledge_rows(cols, bounds, pairs_col, fr_col, e0)
         columns = {k: v[e0 : e0 + n] for k, v in arrays.items()}
         columns.update(bounds=bounds_arr[e0 : e0 + n + 1], pairs=pairs_arr, fr=fr_arr)
-        steps.append(
+        yield (
             WriteStep(
                 "knowledge",
                 knowledge_query(str(hl), str(rel)),
@@ -334,37 +336,11 @@ def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
                 columns,
             )
         )
-    return steps
 
 
-def _run_steps(
-    store: GraphStore,
-    steps: list[WriteStep],
-    *,
-    batch_size: int,
-    params: dict[str, Any],
-    skip_batches: int,
-    on_batch: Callable[[int, WriteSummary], None],
-    progress: Progress | None,
-) -> Iterator[WriteSummary]:
-    if progress and skip_batches:  # batches a resumed run does not send again
-        n = 0
-        for step in steps:
-            for start in range(0, len(step.rows), batch_size):
-                n += 1
-                if n <= skip_batches:
-                    progress(min(batch_size, len(step.rows) - start))
-    for batch, s in run_batches(
-        store,
-        [(st.cypher, st.rows) for st in steps],
-        batch_size=batch_size,
-        params=params,
-        skip_batches=skip_batches,
-    ):
-        on_batch(batch.number, s)
-        if progress:
-            progress(batch.size)
-        yield s
+def plan_writes(good: pd.DataFrame) -> list[WriteStep]:
+    """All steps of :func:`iter_plan` at once."""
+    return list(iter_plan(good))
 
 
 def load_triples(
@@ -383,12 +359,9 @@ def load_triples(
     import time
 
     t0 = time.perf_counter()
-    steps = plan_writes(good) if len(good) else []
-    n_batches = sum((len(st.rows) + batch_size - 1) // batch_size for st in steps)
-    if on_total:
-        on_total(sum(len(st.rows) for st in steps))
     run_params = {"batch_size": batch_size, "file": source, "rows": len(good)}
-    run = begin_run(store, digest=digest or "inline", params=run_params, total_batches=n_batches)
+    # the number of batches is known once planning (on the batch thread) is done
+    run = begin_run(store, digest=digest or "inline", params=run_params, total_batches=0)
     report = LoadReport(
         run.id,
         run.seq,
@@ -396,27 +369,33 @@ def load_triples(
         total_rows or len(good),
         len(good),
         errors or [],
-        batches=n_batches,
+        batches=run.total_batches,
         resumed_from=run.done_batches,
     )
     report.written += run.counts
-
-    def on_batch(n: int, s: WriteSummary) -> None:
-        report.written += s
-        report.written.rows.clear()
-        checkpoint(store, run.id, n, report.written)
-
     params = {"run": run.id, "seq": run.seq, "now": datetime.now(UTC).isoformat()}
-    for _ in _run_steps(
-        store,
-        steps,
-        batch_size=batch_size,
-        params=params,
-        skip_batches=run.done_batches,
-        on_batch=on_batch,
-        progress=progress,
+    steps = ((st.cypher, st.rows) for st in iter_plan(good)) if len(good) else iter(())
+    total: int | None = None
+    done = run.done_batches
+    for event in run_batches(
+        store, steps, batch_size=batch_size, params=params, skip_batches=run.done_batches
     ):
-        pass
+        if isinstance(event, Planned):
+            total = report.batches = event.batches
+            if on_total:
+                on_total(event.rows)
+            continue
+        batch, s = event
+        if s is not None:
+            report.written += s
+            report.written.rows.clear()
+            done = batch.number
+            checkpoint(store, run.id, done, report.written, total_batches=total)
+            total = None  # recorded
+        if progress:
+            progress(batch.size)
+    if total is not None:  # no batch was written after planning finished
+        checkpoint(store, run.id, done, report.written, total_batches=total)
     report.seconds = time.perf_counter() - t0
     finish_run(store, run.id, report.written, rejected=report.rejected, loaded=report.loaded_rows)
     return report

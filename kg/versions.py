@@ -110,11 +110,26 @@ def begin_run(
     )
 
 
-def checkpoint(store: GraphStore, run_id: str, done_batches: int, counts: WriteSummary) -> None:
-    store.execute(
-        "MATCH (r:LoadRun {id: $id}) SET r.done_batches = $n, r.counts = $c",
-        {"id": run_id, "n": done_batches, "c": _dump(counts)},
-    )
+def checkpoint(
+    store: GraphStore,
+    run_id: str,
+    done_batches: int,
+    counts: WriteSummary,
+    *,
+    total_batches: int | None = None,
+) -> None:
+    """Record progress (and, once known, the run's number of batches)."""
+    if total_batches is None:
+        store.execute(
+            "MATCH (r:LoadRun {id: $id}) SET r.done_batches = $n, r.counts = $c",
+            {"id": run_id, "n": done_batches, "c": _dump(counts)},
+        )
+    else:
+        store.execute(
+            "MATCH (r:LoadRun {id: $id}) SET r.done_batches = $n, r.counts = $c, "
+            "r.total_batches = $t",
+            {"id": run_id, "n": done_batches, "c": _dump(counts), "t": total_batches},
+        )
 
 
 def finish_run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cosmo.errors import GraphStoreError
-from cosmo.kg.batches import LazyRows, run_batches
+from cosmo.kg.batches import LazyRows, Planned, run_batches
 from cosmo.kg.loader import plan_writes
 from cosmo.kg.schema import pair_key
 from cosmo.kg.store import WriteSummary
@@ -50,19 +51,41 @@ class _Recorder:
 def test_run_batches_keeps_order_skips_done_batches_and_raises() -> None:
     steps = [("A", LazyRows(7, _rows)), ("B", _rows(100, 103))]
     rec = _Recorder()
-    got = list(run_batches(rec, steps, batch_size=3, params={"run": "r"}))  # type: ignore[arg-type]
+    events = list(run_batches(rec, iter(steps), batch_size=3, params={"run": "r"}))  # type: ignore[arg-type]
+    planned = [e for e in events if isinstance(e, Planned)]
+    assert [(p.batches, p.rows) for p in planned] == [(4, 10)]
+    got = [e for e in events if not isinstance(e, Planned)]
     assert [b.number for b, _ in got] == [1, 2, 3, 4]
     assert rec.seen == [[0, 1, 2], [3, 4, 5], [6], [100, 101, 102]]
-    assert sum(s.properties_set for _, s in got) == 10
+    assert sum(s.properties_set for _, s in got if s is not None) == 10
 
     resumed = _Recorder()
-    list(run_batches(resumed, steps, batch_size=3, params={"run": "r"}, skip_batches=2))  # type: ignore[arg-type]
+    events = list(
+        run_batches(resumed, steps, batch_size=3, params={"run": "r"}, skip_batches=2)  # type: ignore[arg-type]
+    )
     assert resumed.seen == [[6], [100, 101, 102]]
+    assert [
+        (b.number, s is None) for b, s in (e for e in events if not isinstance(e, Planned))
+    ] == [
+        (1, True),
+        (2, True),
+        (3, False),
+        (4, False),
+    ]
+
+    def bad_plan():  # type: ignore[no-untyped-def]
+        yield steps[0]
+        raise ValueError("plan failed")
+
+    with pytest.raises(ValueError, match="plan failed"):
+        list(run_batches(_Recorder(), bad_plan(), batch_size=3, params={"run": "r"}))  # type: ignore[arg-type]
 
     failing = _Recorder(fail_at=1)
+    t = time.perf_counter()
     with pytest.raises(GraphStoreError, match="boom"):
         list(run_batches(failing, steps, batch_size=3, params={"run": "r"}))  # type: ignore[arg-type]
     assert failing.seen == [[0, 1, 2]]
+    assert time.perf_counter() - t < 2  # the worker threads stop promptly
 
 
 def test_planned_pair_keys_match_the_schema() -> None:
