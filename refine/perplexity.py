@@ -38,6 +38,7 @@ class PerplexityScorer:
         max_tokens: longer sentences are cut to this many tokens.
         device: ``"cpu"`` or ``"cuda"``.
         cache_dir: where the packaged Gemma is converted (default: the state folder).
+        head_chunk: token positions per output-head matmul (bounds the logits' memory).
     """
 
     def __init__(
@@ -48,8 +49,10 @@ class PerplexityScorer:
         max_tokens: int = 64,
         device: str = "cpu",
         cache_dir: Path | None = None,
+        head_chunk: int = 256,
     ) -> None:
         self.model_name = model
+        self.head_chunk = head_chunk
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.device = device
@@ -117,17 +120,48 @@ class PerplexityScorer:
                     ids[row, : len(seq)] = torch.tensor(seq)
                     mask[row, : len(seq)] = 1
                 ids, mask = ids.to(self.device), mask.to(self.device)
-                logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
-                target = ids[:, 1:]
-                nll = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none"
-                ).view(target.shape)
-                tmask = mask[:, 1:].float()
-                mean = (nll * tmask).sum(1) / tmask.sum(1).clamp(min=1)
+                nll_sum, count = _token_nll(model, ids, mask, self.head_chunk)
+                mean = nll_sum / count.clamp(min=1)
                 out[idx] = torch.exp(mean).cpu().double().numpy()
                 if progress is not None:
                     progress(len(idx))
         return out
+
+
+def _token_nll(model: Any, ids: Any, mask: Any, chunk: int) -> tuple[Any, Any]:
+    """Sum of next-token negative log-likelihoods and scored-token count per row.
+
+    The decoder runs on the padded batch; the output head (262k rows for Gemma: most of
+    the compute) then runs only at the positions that predict a real token — no padding,
+    no last position — in chunks of ``chunk`` positions, and the log-softmax is reduced
+    to ``logsumexp - target logit`` without keeping a log-probability tensor. Models
+    without ``get_decoder``/``get_output_embeddings`` take the full forward pass.
+    """
+    import torch
+
+    tmask = mask[:, 1:].bool()
+    rows, cols = torch.nonzero(tmask, as_tuple=True)
+    target = ids[rows, cols + 1]
+    try:
+        decoder, head = model.get_decoder(), model.get_output_embeddings()
+    except (AttributeError, NotImplementedError):
+        decoder = head = None
+    nll = torch.empty(len(rows), dtype=torch.float32, device=ids.device)
+    if decoder is None or head is None:
+        logits = model(input_ids=ids, attention_mask=mask).logits[rows, cols].float()
+        nll[:] = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    else:
+        hidden = decoder(input_ids=ids, attention_mask=mask).last_hidden_state[rows, cols]
+        cap = getattr(model.config, "final_logit_softcapping", None)
+        for s in range(0, len(rows), max(chunk, 1)):
+            logits = head(hidden[s : s + chunk]).float()
+            if cap:
+                logits = torch.tanh(logits / cap) * cap
+            tgt = logits.gather(1, target[s : s + chunk, None])[:, 0]
+            nll[s : s + chunk] = torch.logsumexp(logits, dim=-1) - tgt
+    sums = torch.zeros(ids.shape[0], dtype=torch.float32, device=ids.device)
+    sums.index_add_(0, rows, nll)
+    return sums, tmask.sum(1)
 
 
 def naive_perplexities(model: Any, tokenizer: Any, texts: Sequence[str]) -> np.ndarray:

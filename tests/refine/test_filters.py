@@ -144,3 +144,43 @@ def test_perplexity_separates_fluent_from_scrambled_with_gemma(
     log_bad = np.log([result.scores[c.candidate_id]["perplexity"] for c in bad])
     assert (log_bad > log_good).all()
     assert log_bad.mean() - log_good.mean() > np.log(3)
+
+
+class _NoDecoder:
+    """A causal LM seen only through ``__call__`` (no get_decoder): the fallback path."""
+
+    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+        self.model = model
+        self.config = model.config
+
+    def __call__(self, **kw):  # type: ignore[no-untyped-def]
+        return self.model(**kw)
+
+
+@pytest.mark.slow
+def test_batched_perplexity_equals_the_naive_loop(gemma_scorer, small_candidates) -> None:  # type: ignore[no-untyped-def]
+    """Head on real positions only, in small chunks, full-forward fallback: same numbers."""
+    import torch
+
+    from cosmo.refine.perplexity import _token_nll, naive_perplexities
+
+    texts = [tail_sentence(c) for c in small_candidates[:6]] + ["Yes.", "It is."]
+    model, tok = gemma_scorer.load()
+    naive = naive_perplexities(model, tok, texts)
+    old = gemma_scorer.head_chunk
+    try:
+        gemma_scorer.head_chunk = 5  # many chunks, one ending mid-sentence
+        chunked = gemma_scorer.score(texts)
+    finally:
+        gemma_scorer.head_chunk = old
+    np.testing.assert_allclose(chunked, naive, rtol=2e-4)
+    np.testing.assert_allclose(gemma_scorer.score(texts), chunked, rtol=1e-5)
+    enc = gemma_scorer._encode(texts[:3])
+    width = max(len(e) for e in enc)
+    ids = torch.tensor([e + [0] * (width - len(e)) for e in enc])
+    mask = torch.tensor([[1] * len(e) + [0] * (width - len(e)) for e in enc])
+    with torch.inference_mode():
+        fast = _token_nll(model, ids, mask, 7)
+        full = _token_nll(_NoDecoder(model), ids, mask, 7)
+    torch.testing.assert_close(fast[0], full[0], rtol=1e-4, atol=1e-4)
+    assert fast[1].tolist() == full[1].tolist() == [len(e) - 1 for e in enc]
