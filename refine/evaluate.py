@@ -29,6 +29,7 @@ from cosmo.refine.calibration import calibration_report
 from cosmo.refine.classifier import DEFAULT_C, TARGETS, QualityClassifier
 from cosmo.refine.labels import aggregate_labels
 from cosmo.refine.overlap import containment
+from cosmo.refine.typicality import gold_typicality_report, wording_features
 
 __all__ = [
     "TYPICAL_AT",
@@ -164,6 +165,9 @@ def evaluate_intentionqa(
     * ``plausibility_auc``: AUC of P(plausible) for gold against distractors;
     * ``spearman_all``: Spearman of P(typical) = P(plausible) × P(typical | plausible)
       with typicality over gold and distractors (distractors counted as 0);
+    * ``typicality_regressor``: the graded-typicality ridge regressor
+      (:mod:`cosmo.refine.typicality`) on the gold intentions: Spearman on the same
+      held-out pairs, and 5-fold out-of-fold grouped by pair;
     * Brier scores and reliability bins of both heads.
     """
     from scipy.stats import spearmanr
@@ -185,6 +189,18 @@ def evaluate_intentionqa(
     ref = labels["reference_typicality"].to_numpy()[test]
     p_typ, p_pl, p_joint = pred["typicality"], pred["plausibility"], pred["typicality_joint"]
     y_typ = agg["typicality"].to_numpy()[test]
+    is_gold = np.array([cd.origin == "intentionqa" for cd in cands])
+    xg = np.hstack([x, wording_features(cands)])[is_gold]
+    regressor = gold_typicality_report(
+        xg,
+        labels["reference_typicality"].to_numpy()[is_gold],
+        [
+            pair_key(cd.behaviour, cd.source, cd.target)
+            for cd in cands
+            if cd.origin == "intentionqa"
+        ],
+        test[is_gold],
+    )
     in_train = [cd for cd, m in zip(cands, train, strict=True) if m]
     in_test = [cd for cd, m in zip(cands, test, strict=True) if m]
     return {
@@ -198,6 +214,7 @@ def evaluate_intentionqa(
         "plausibility_auc": _auc(gold.astype(float), p_pl),
         "spearman_all": round(float(spearmanr(ref, p_joint).statistic), 4),
         "typicality_joint_auc": _auc(y_typ, p_joint),
+        "typicality_regressor": regressor,
         "brier_plausibility": calibration_report(gold.astype(float), p_pl)["brier"],
         "brier_typicality": calibration_report(y_typ[gold], p_typ[gold])["brier"],
         "calibration": {

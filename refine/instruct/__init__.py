@@ -13,9 +13,16 @@ from cosmo.refine.instruct.data import (
     pairs_from_tables,
     read_examples,
     reference_labels,
+    split_of,
     write_examples,
 )
-from cosmo.refine.instruct.evaluate import YES_NO_TASKS, EvalResult, evaluate_adapter, yes_no_scores
+from cosmo.refine.instruct.evaluate import (
+    YES_NO_TASKS,
+    EvalResult,
+    answer_logprobs,
+    evaluate_adapter,
+    yes_no_scores,
+)
 from cosmo.refine.instruct.serve import LoRATransformersGenerator, adapter_base_model, load_tuned
 from cosmo.refine.instruct.settings import InstructSettings
 from cosmo.refine.instruct.tune import TuneConfig, TuneResult, tune
@@ -32,6 +39,7 @@ __all__ = [
     "TuneConfig",
     "TuneResult",
     "adapter_base_model",
+    "answer_logprobs",
     "build_instructions",
     "evaluate_adapter",
     "load_tuned",
@@ -39,6 +47,7 @@ __all__ = [
     "pairs_from_tables",
     "read_examples",
     "reference_labels",
+    "split_of",
     "tune",
     "write_examples",
     "yes_no_scores",

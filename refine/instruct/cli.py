@@ -96,6 +96,12 @@ def tune_cmd(
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda, cuda:1 (default: cuda if available)")
     ] = None,
+    minutes: Annotated[
+        float | None, typer.Option(help="Stop after this much time (the adapter is saved)")
+    ] = None,
+    checkpoint_every: Annotated[
+        int, typer.Option(help="Save the adapter every N steps (0: only at the end)")
+    ] = 0,
 ) -> None:
     """LoRA-tune the base model on the train split; saves the adapter."""
     from cosmo.models import resolve_model
@@ -113,6 +119,8 @@ def tune_cmd(
         grad_accum=s.grad_accum,
         max_length=s.max_length,
         device=device or s.device,
+        checkpoint_every=checkpoint_every,
+        time_budget_s=minutes * 60 if minutes else None,
     )
     res = tune(read_examples(data), resolve_model(base_model or s.base_model), out, cfg)
     console.print(

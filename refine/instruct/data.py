@@ -44,6 +44,7 @@ __all__ = [
     "pairs_from_tables",
     "read_examples",
     "reference_labels",
+    "split_of",
     "write_examples",
 ]
 
@@ -113,7 +114,8 @@ def _context(c: Candidate) -> str:
     return f'A customer bought "{a}" and "{b}" together.'
 
 
-def _split(pair: str, heldout: float, seed: int) -> str:
+def split_of(pair: str, heldout: float = 0.2, seed: int = 0) -> str:
+    """``"heldout"`` or ``"train"``: the side of a behaviour pair (a :func:`pair_key`)."""
     h = int(hashlib.blake2b(f"{seed}\x1f{pair}".encode(), digest_size=8).hexdigest(), 16)
     return "heldout" if (h % 10_000) / 10_000 < heldout else "train"
 
@@ -213,7 +215,7 @@ def build_instructions(
         prompt = TEMPLATES[task][t].format(**fields)
         eid = hashlib.blake2b(f"{task}\x1f{prompt}\x1f{answer}".encode(), digest_size=8).hexdigest()
         out.append(
-            InstructExample(eid, task, t, prompt, answer, _split(pair, heldout, seed), pair, item)
+            InstructExample(eid, task, t, prompt, answer, split_of(pair, heldout, seed), pair, item)
         )
 
     for c in candidates:

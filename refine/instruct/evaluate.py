@@ -16,7 +16,7 @@ from typing import Any
 from cosmo.refine.instruct.data import InstructExample
 from cosmo.refine.instruct.tune import logits_at
 
-__all__ = ["YES_NO_TASKS", "EvalResult", "evaluate_adapter", "yes_no_scores"]
+__all__ = ["YES_NO_TASKS", "EvalResult", "answer_logprobs", "evaluate_adapter", "yes_no_scores"]
 
 YES_NO_TASKS: tuple[str, ...] = ("plausibility", "typicality", "co_purchase", "search_rel")
 
@@ -59,6 +59,46 @@ def yes_no_scores(
             rows = logits_at(model, ids, mask, torch.arange(len(chunk), device=model.device), last)
         scores += (rows[:, yes] - rows[:, no]).tolist()
     return scores
+
+
+def answer_logprobs(
+    tok: Any,
+    model: Any,
+    prompts: Sequence[str],
+    answers: Sequence[str],
+    batch_size: int = 16,
+) -> list[tuple[float, int]]:
+    """``(sum of log p, token count)`` of each answer (``" " + answer``) after its prompt.
+
+    Used to pick among options (IntentionQA task 1): the option with the highest mean
+    log-probability per token wins. Right padding; the output head runs only at the
+    answer positions.
+    """
+    import torch
+
+    out: list[tuple[float, int]] = []
+    pad = tok.pad_token_id
+    dev = model.device
+    for i in range(0, len(prompts), batch_size):
+        seqs, spans = [], []
+        for p, a in zip(prompts[i : i + batch_size], answers[i : i + batch_size], strict=True):
+            pi = tok(p, add_special_tokens=True)["input_ids"]
+            ai = tok(" " + a, add_special_tokens=False)["input_ids"]
+            seqs.append(pi + ai)
+            spans.append((len(pi), len(ai)))
+        width = max(len(s) for s in seqs)
+        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=dev)
+        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=dev)
+        rows = torch.tensor([r for r, (_, n) in enumerate(spans) for _ in range(n)], device=dev)
+        cols = torch.tensor([s - 1 + j for s, n in spans for j in range(n)], device=dev)
+        with torch.no_grad():
+            logits = logits_at(model, ids, mask, rows, cols)
+        lp = torch.log_softmax(logits, dim=-1).gather(1, ids[rows, cols + 1][:, None])[:, 0]
+        k = 0
+        for _, n in spans:
+            out.append((float(lp[k : k + n].sum()), n))
+            k += n
+    return out
 
 
 def _metrics(scores: Sequence[float], gold: Sequence[bool]) -> tuple[float, float | None]:

@@ -46,6 +46,8 @@ class TuneConfig:
     seed: int = 0
     device: str | None = None  # None: cuda when available, else cpu
     bf16: bool | None = None  # None: bf16 on cuda
+    checkpoint_every: int = 0  # save the adapter every N steps (0: only at the end)
+    time_budget_s: float | None = None  # stop early (and save) after this many seconds
 
 
 @dataclass
@@ -163,8 +165,11 @@ def tune(
     order: list[int] = []
     losses: list[float] = []
     t0 = time.perf_counter()
+    out_dir = Path(out_dir)
     bar = tqdm(total=cfg.max_steps, desc="LoRA steps", disable=not progress)
     for _step in range(cfg.max_steps):
+        if cfg.time_budget_s is not None and time.perf_counter() - t0 > cfg.time_budget_s:
+            break
         opt.zero_grad(set_to_none=True)
         total = 0.0
         for _ in range(cfg.grad_accum):
@@ -196,23 +201,43 @@ def tune(
         losses.append(round(total, 5))
         bar.update(1)
         bar.set_postfix(loss=f"{total:.3f}")
+        if cfg.checkpoint_every and len(losses) % cfg.checkpoint_every == 0:
+            _save(model, out_dir, base_model, cfg, len(train), losses, t0, device)
     bar.close()
+    seconds = _save(model, out_dir, base_model, cfg, len(train), losses, t0, device)
+    return TuneResult(out_dir, len(losses), len(train), seconds, losses)
+
+
+def _save(
+    model: Any,
+    out_dir: Path,
+    base_model: str,
+    cfg: TuneConfig,
+    n_train: int,
+    losses: list[float],
+    t0: float,
+    device: str,
+) -> float:
+    """Save the adapter as it is after ``len(losses)`` steps (a checkpoint or the end)."""
     seconds = time.perf_counter() - t0
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
     info = {
         "base_model": base_model,
         "config": asdict(cfg),
-        "train_examples": len(train),
+        "train_examples": n_train,
+        "steps": len(losses),
         "losses": losses,
         "seconds": round(seconds, 2),
         "device": device,
     }
-    (out_dir / ADAPTER_INFO).write_text(json.dumps(info, indent=2))
+    tmp = out_dir / f".{ADAPTER_INFO}.tmp"
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.replace(out_dir / ADAPTER_INFO)
     m = Manifest(stage="instruct-tune", parameters={"base_model": base_model, **asdict(cfg)})
-    m.count("train_examples", len(train))
-    m.count("steps", cfg.max_steps)
+    m.count("train_examples", n_train)
+    m.count("steps", len(losses))
     m.notes["losses"] = losses
+    m.notes["seconds"] = round(seconds, 2)
     m.write(out_dir / "adapter_model.safetensors")
-    return TuneResult(out_dir, cfg.max_steps, len(train), seconds, losses)
+    return seconds

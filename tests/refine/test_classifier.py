@@ -20,6 +20,8 @@ def test_classifier_beats_chance_on_held_out_intentionqa(iqa_path: Path, embedde
     assert m["plausibility_auc"] > 0.7  # gold vs distractor on unseen pairs
     assert m["spearman_all"] > 0.3
     assert m["typicality_spearman"] > 0.0  # graded FolkScope typicality, gold only
+    reg = m["typicality_regressor"]  # the ridge regressor on the same gold items
+    assert reg["n_test"] == m["gold_test"] and reg["out_of_fold_spearman"] > 0.1
     assert m["brier_plausibility"] < 0.2
     bins = m["calibration"]["plausibility"]["bins"]
     assert sum(b["n"] for b in bins) == m["candidates_test"]
