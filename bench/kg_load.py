@@ -268,6 +268,8 @@ def main() -> None:
                     dt = time.perf_counter() - t
                     if name == RAW_SAME:
                         notes[name] = f"server {out / 1000:.1f} s"
+                    elif name == FIRST and out is not None:
+                        notes[name] = ", ".join(f"{k} {v:.1f} s" for k, v in out.phases.items())
                     n = rels(st)
                     results[name] = (n, dt)
                     st.clear()

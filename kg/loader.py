@@ -115,6 +115,7 @@ class LoadReport:
     batches: int = 0
     resumed_from: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, where measured
 
     @property
     def rejected(self) -> int:
@@ -204,21 +205,17 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
         .drop_duplicates("id")
         .sort_values("id")
     )
-    yield (
-        WriteStep(
-            "products",
-            Q_PRODUCTS,
-            [{str(k): _none(v) for k, v in r.items()} for r in prod.to_dict("records")],
-        )
+    yield WriteStep(
+        "products",
+        Q_PRODUCTS,
+        [{str(k): _none(v) for k, v in r.items()} for r in prod.to_dict("records")],
     )
     if sb.any():
         qs = g.loc[sb, ["qkey", "source"]].drop_duplicates("qkey").sort_values("qkey")
-        yield (
-            WriteStep(
-                "queries",
-                Q_QUERIES,
-                [{"key": k, "text": t} for k, t in zip(qs["qkey"], qs["source"], strict=True)],
-            )
+        yield WriteStep(
+            "queries",
+            Q_QUERIES,
+            [{"key": k, "text": t} for k, t in zip(qs["qkey"], qs["source"], strict=True)],
         )
     g["iid"] = g["intention_id"].fillna(pd.Series([None] * len(g), index=g.index, dtype="object"))
     from cosmo.kg.schema import intention_id
@@ -245,34 +242,30 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
         {"id": iid, "text": t, "tail_type": tt, "aliases": sorted(extra.get(iid, set()) - {t})}
         for iid, t, tt in zip(first["iid"], first["tail"], first["tail_type"], strict=True)
     ]
-    yield (WriteStep("intentions", Q_INTENTIONS, rows_i))
+    yield WriteStep("intentions", Q_INTENTIONS, rows_i)
     # behaviour edges implied by the triples (count 1 unless behaviour files say more)
     if sb.any():
         e = g.loc[sb, ["qkey", "target"]].drop_duplicates().sort_values(["qkey", "target"])
-        yield (
-            WriteStep(
-                "search_buy",
-                Q_SEARCH_BUY,
-                [
-                    {"q": q, "p": p, "count": 1, "exact": False}
-                    for q, p in zip(e["qkey"], e["target"], strict=True)
-                ],
-            )
+        yield WriteStep(
+            "search_buy",
+            Q_SEARCH_BUY,
+            [
+                {"q": q, "p": p, "count": 1, "exact": False}
+                for q, p in zip(e["qkey"], e["target"], strict=True)
+            ],
         )
     if (~sb).any():
         ab = g.loc[~sb, ["source", "target"]]
         lo = ab.min(axis=1)
         hi = ab.max(axis=1)
         e = pd.DataFrame({"a": lo, "b": hi}).drop_duplicates().sort_values(["a", "b"])
-        yield (
-            WriteStep(
-                "co_buy",
-                Q_CO_BUY,
-                [
-                    {"a": a, "b": b, "count": 1, "exact": False}
-                    for a, b in zip(e["a"], e["b"], strict=True)
-                ],
-            )
+        yield WriteStep(
+            "co_buy",
+            Q_CO_BUY,
+            [
+                {"a": a, "b": b, "count": 1, "exact": False}
+                for a, b in zip(e["a"], e["b"], strict=True)
+            ],
         )
     # knowledge edges: both members of each pair point at the intention
     heads = pd.concat(
@@ -326,15 +319,13 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
         build = _knowledge_rows(cols, bounds, pairs_col, fr_col, e0)
         columns = {k: v[e0 : e0 + n] for k, v in arrays.items()}
         columns.update(bounds=bounds_arr[e0 : e0 + n + 1], pairs=pairs_arr, fr=fr_arr)
-        yield (
-            WriteStep(
-                "knowledge",
-                knowledge_query(str(hl), str(rel)),
-                LazyRows(n, build),
-                str(hl),
-                str(rel),
-                columns,
-            )
+        yield WriteStep(
+            "knowledge",
+            knowledge_query(str(hl), str(rel)),
+            LazyRows(n, build),
+            str(hl),
+            str(rel),
+            columns,
         )
 
 

@@ -349,6 +349,7 @@ def test_bulk_build_matches_incremental(graph_settings, store, iqa_triples, tmp_
     try:
         report = bulk_load_if_empty(bulk_store, path, settings=graph_settings)
         assert report is not None and report.written.relationships_created > 0
+        assert {"read+validate", "plan", "encode+GRAPH.BULK", "indexes"} <= set(report.phases)
         assert graph_stats(bulk_store) == inc
         dump = _graph_dump(store)
         assert any(d[0] == "edge" and dict(d[4]).get("sources") for d in dump)
