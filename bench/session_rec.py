@@ -1,14 +1,18 @@
-"""Session-based recommendation on Diginetica: V-SKNN, SR-GNN and their fusion.
+"""Session-based recommendation on Diginetica: V-SKNN, V-STAN, SR-GNN and their fusion.
 
 Run by hand (minutes to an hour on a small CPU box):
 
     python bench/session_rec.py                       # train SR-GNN, then evaluate everything
     python bench/session_rec.py --checkpoint .cosmo/session/srgnn.pt   # reuse a trained model
+    python bench/session_rec.py --checkpoint .cosmo/session/srgnn.pt \
+        --resume-epochs 2 --resume-lr 4e-4           # train a saved model further first
+    python bench/session_rec.py --tune-stan          # redo the V-STAN search on validation
 
 Protocol (no tuning on test targets): the last 10 % of the training sessions are held out.
 SR-GNN trains on the first 90 % (best epoch picked on a sample of the held-out cases); the kNN
-configuration and the fusion weight are chosen on the held-out cases with the kNN index built on
-the first 90 %. For the test set the kNN index holds all training sessions. All metrics rank the
+configuration (V-SKNN weighting, V-STAN decays), the kNN model used in the fusion, the fusion
+weight and the temperature are chosen on the held-out cases with the kNN index built on the
+first 90 %. For the test set the kNN index holds all training sessions. All metrics rank the
 target among all 43,097 items. Prints a table and writes ``<out>/session_rec.json``.
 """
 
@@ -17,15 +21,26 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from cosmo.gnn.session.data import expand_prefixes, load_cases, load_sessions, split_validation
-from cosmo.gnn.session.hybrid import HybridRecommender, choose_weight
+from cosmo.gnn.session.data import (
+    SessionCases,
+    expand_prefixes,
+    load_cases,
+    load_sessions,
+    split_validation,
+)
+from cosmo.gnn.session.hybrid import HybridRecommender, KNNScorer, search_fusion
+from cosmo.gnn.session.repeat import RepeatMix
 from cosmo.gnn.session.sknn import VSKNN
+from cosmo.gnn.session.srgnn import SRGNN
+from cosmo.gnn.session.stan import STAN
 from cosmo.gnn.session.train import (
     SessionTrainConfig,
     evaluate,
@@ -35,12 +50,55 @@ from cosmo.gnn.session.train import (
 
 KNN_CONFIGS = [("linear", False), ("div", False), ("div", True), ("linear", True)]
 
+#: V-STAN configuration chosen by :func:`tune_stan` on the validation cases (coordinate search).
+STAN_CONFIG: dict[str, Any] = {
+    "k": 200,
+    "sample_size": 500,
+    "lambda_prefix": 2.0,
+    "lambda_recency": 160_000.0,
+    "lambda_position": 8.0,
+    "idf": 1.0,
+}
+STAN_GRID: list[tuple[str, list[Any]]] = [
+    ("lambda_prefix", [1.0, 2.0, 4.0, None]),
+    ("lambda_position", [1.0, 2.0, 4.0, 8.0, None]),
+    ("idf", [0.0, 0.5, 1.0, 1.5]),
+    ("lambda_recency", [None, 20_000.0, 40_000.0, 80_000.0, 160_000.0]),
+    ("sample_size", [300, 500, 1000, 3000]),
+    ("k", [50, 100, 200, 400]),
+]
+WEIGHTS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+TEMPERATURES = (0.75, 1.0, 1.5)
+REPEAT_RHOS = (0.1, 0.2, 0.35)
+
+
+def tune_stan(fit: list[list[int]], valid: SessionCases, num_items: int) -> dict[str, Any]:
+    """Coordinate search of the V-STAN decays on validation cases (index: ``fit`` only)."""
+    cfg = {**STAN_CONFIG, "lambda_recency": None, "lambda_position": 2.0, "idf": 0.0}
+    cfg.update(k=100, sample_size=1000)
+    for key, values in STAN_GRID:
+        scores = {}
+        for v in values:
+            m = STAN(**{**cfg, key: v}).fit(fit, num_items).evaluate(valid)
+            print(f"validation V-STAN {key}={v}: {m}", flush=True)
+            scores[v] = m.precision + m.mrr
+        cfg[key] = max(values, key=lambda v: scores[v])
+    return cfg
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("../shared/data/diginetica"))
     ap.add_argument("--out", type=Path, default=Path(".cosmo/session"))
     ap.add_argument("--checkpoint", type=Path, help="reuse a trained SR-GNN checkpoint")
+    ap.add_argument("--resume-epochs", type=int, default=0, help="train the checkpoint further")
+    ap.add_argument("--resume-lr", type=float, default=4e-4)
+    ap.add_argument(
+        "--final-checkpoint",
+        type=Path,
+        help="the model for the test set (e.g. trained further on all training sessions); "
+        "the fusion is still chosen with --checkpoint, which never saw the validation sessions",
+    )
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--negatives", type=int, default=4096)
     ap.add_argument("--valid-cases", type=int, default=10_000)
@@ -49,6 +107,7 @@ def main() -> None:
         "--knn-config",
         help="weighting,idf (e.g. div,1) to skip the validation search over kNN configurations",
     )
+    ap.add_argument("--tune-stan", action="store_true", help="redo the V-STAN validation search")
     ap.add_argument("--kg-only", action="store_true", help="only the IntentionQA KG comparison")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -65,7 +124,7 @@ def main() -> None:
     vsub = valid.subset(np.sort(rng.choice(len(valid), min(args.valid_cases, len(valid)), False)))
     rows: list[dict[str, object]] = []
 
-    # --- V-SKNN: plain reference configuration, then the one chosen on validation
+    # --- kNN: plain V-SKNN, the V-SKNN chosen on validation, V-STAN
     best_cfg, best_val = KNN_CONFIGS[0], -1.0
     if args.knn_config:
         weighting, idf_flag = args.knn_config.split(",")
@@ -75,40 +134,26 @@ def main() -> None:
         print(f"validation V-SKNN {weighting} idf={idf}: {m}", flush=True)
         if m.precision + m.mrr > best_val:
             best_cfg, best_val = (weighting, idf), m.precision + m.mrr
-    for (weighting, idf), name in [
-        (("linear", False), "V-SKNN (plain: linear, k=100, sample 500)"),
-        (best_cfg, f"V-SKNN ({best_cfg[0]}, idf={best_cfg[1]}; chosen on validation)"),
-    ]:
+    stan_cfg = tune_stan(fit, valid, num_items) if args.tune_stan else dict(STAN_CONFIG)
+    print(f"V-STAN configuration: {stan_cfg}", flush=True)
+    makers: list[tuple[Callable[[], Any], str]] = [
+        (lambda: VSKNN(weighting="linear"), "V-SKNN (plain: linear, k=100, sample 500)"),
+        (
+            lambda: VSKNN(weighting=best_cfg[0], idf=best_cfg[1]),
+            f"V-SKNN ({best_cfg[0]}, idf={best_cfg[1]}; chosen on validation)",
+        ),
+        (lambda: STAN(**stan_cfg), "V-STAN (decays chosen on validation)"),
+    ]
+    for make, name in makers:
         t0 = time.perf_counter()
-        knn = VSKNN(weighting=weighting, idf=idf).fit(train, num_items)
-        m = knn.evaluate(test)
-        secs = time.perf_counter() - t0
-        rows.append({"model": name, **m.as_dict(), "train_s": 0.0, "eval_s": secs})
+        m = make().fit(train, num_items).evaluate(test)
+        rows.append(
+            {"model": name, **m.as_dict(), "train_s": 0.0, "eval_s": time.perf_counter() - t0}
+        )
         print(rows[-1], flush=True)
 
     # --- SR-GNN
-    if args.checkpoint:
-        model = load_session_model(args.checkpoint)
-        payload = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-        history = payload.get("history")
-        sidecar = args.checkpoint.with_suffix(".history.json")
-        if history is None and sidecar.is_file():
-            history = json.loads(sidecar.read_text())["history"]
-        history = history or []
-    else:
-        cfg = SessionTrainConfig(
-            epochs=args.epochs, num_negatives=args.negatives, num_threads=args.threads
-        )
-        result = train_session_model(
-            expand_prefixes(fit),
-            num_items,
-            cfg,
-            valid=valid,
-            checkpoint=args.out / "srgnn.pt",
-            on_epoch=lambda log: print(log, flush=True),
-        )
-        model = result.model
-        history = [asdict(h) for h in result.history]
+    model, history = _srgnn(args, fit, valid, num_items)
     train_s = sum(float(h["seconds"]) for h in history)
     per_epoch = train_s / max(len(history), 1)
     t0 = time.perf_counter()
@@ -124,20 +169,54 @@ def main() -> None:
     )
     print(rows[-1], flush=True)
 
-    # --- fusion, weight chosen on validation with a kNN index that excludes it
-    knn_fit = VSKNN(weighting=best_cfg[0], idf=best_cfg[1]).fit(fit, num_items)
-    grid = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
-    w, wm = choose_weight(model, knn_fit, vsub, grid=grid)
-    for g, gm in wm.items():
-        print(f"validation fusion w={g}: {gm}", flush=True)
-    knn = VSKNN(weighting=best_cfg[0], idf=best_cfg[1]).fit(train, num_items)
+    # --- fusion: kNN model, weight and temperature chosen on validation (kNN index: fit only)
+    def knn_set(sessions: list[list[int]]) -> dict[str, KNNScorer]:
+        stan = STAN(**stan_cfg).fit(sessions, num_items)
+        out: dict[str, KNNScorer] = {
+            "V-SKNN": VSKNN(weighting=best_cfg[0], idf=best_cfg[1]).fit(sessions, num_items),
+            "V-STAN": stan,
+        }
+        for rho in REPEAT_RHOS:
+            out[f"V-STAN + repeat (ρ={rho})"] = RepeatMix(stan, rho)
+        return out
+
     t0 = time.perf_counter()
-    m = HybridRecommender(model, knn, w).evaluate(test)
+    (kname, w, tau), wm = search_fusion(model, knn_set(fit), vsub, WEIGHTS, TEMPERATURES)
+    ranked = sorted(wm.items(), key=lambda kv: -(kv[1].precision + kv[1].mrr))
+    for (n, g, t), gm in ranked[:12]:
+        print(f"validation fusion {n} w={g} τ={t}: {gm}", flush=True)
+    for n in dict.fromkeys(key[0] for key in wm):
+        n_best = max(
+            (kv for kv in ranked if kv[0][0] == n), key=lambda kv: kv[1].precision + kv[1].mrr
+        )
+        print(f"validation best with {n}: {n_best[0][1:]} {n_best[1]}", flush=True)
+    print(f"fusion search: {time.perf_counter() - t0:.0f} s; chosen {kname}, w={w}, τ={tau}")
+    knn = knn_set(train)[kname]
+    final, final_s = model, 0.0
+    if args.final_checkpoint:
+        final = load_session_model(args.final_checkpoint)
+        payload = torch.load(args.final_checkpoint, map_location="cpu", weights_only=False)
+        final_s = sum(float(h["seconds"]) for h in payload.get("history") or [])
+        t0 = time.perf_counter()
+        m = evaluate(final, test)
+        rows.append(
+            {
+                "model": "SR-GNN, then one more epoch on all training sessions",
+                **m.as_dict(),
+                "train_s": train_s + final_s,
+                "s_per_epoch": per_epoch,
+                "eval_s": time.perf_counter() - t0,
+            }
+        )
+        print(rows[-1], flush=True)
+    t0 = time.perf_counter()
+    m = HybridRecommender(final, knn, w, tau).evaluate(test)
     rows.append(
         {
-            "model": f"hybrid: SR-GNN × V-SKNN (w={w}, chosen on validation)",
+            "model": f"hybrid: SR-GNN{' (all sessions)' if args.final_checkpoint else ''} × "
+            f"{kname} (w={w}, τ={tau}, chosen on validation)",
             **m.as_dict(),
-            "train_s": train_s,
+            "train_s": train_s + final_s,
             "s_per_epoch": per_epoch,
             "eval_s": time.perf_counter() - t0,
         }
@@ -154,6 +233,52 @@ def main() -> None:
             f"| {r['model']} | {r['P@20']:.2f} | {r['MRR@20']:.2f} | {float(r['train_s']):.0f} s"  # type: ignore[arg-type]
             f" | {'' if spe is None else f'{float(spe):.0f} s'} | {float(r['eval_s']):.0f} s |"  # type: ignore[arg-type]
         )
+
+
+def _srgnn(
+    args: argparse.Namespace, fit: list[list[int]], valid: SessionCases, num_items: int
+) -> tuple[SRGNN, list[dict[str, Any]]]:
+    """Train SR-GNN on ``fit`` (or load ``--checkpoint``, optionally training it further)."""
+    history: list[dict[str, Any]] = []
+    if args.checkpoint:
+        model = load_session_model(args.checkpoint)
+        payload = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+        history = payload.get("history") or []
+        sidecar = args.checkpoint.with_suffix(".history.json")
+        if not history and sidecar.is_file():
+            history = json.loads(sidecar.read_text())["history"]
+        if not args.resume_epochs:
+            return model, history
+        model.embedding.sparse = True
+        cfg = SessionTrainConfig(
+            epochs=args.resume_epochs,
+            lr=args.resume_lr,
+            num_negatives=args.negatives,
+            num_threads=args.threads,
+            seed=len(history) + 1,
+        )
+        out = args.out / f"srgnn_e{len(history) + args.resume_epochs}.pt"
+    else:
+        model = None
+        cfg = SessionTrainConfig(
+            epochs=args.epochs, num_negatives=args.negatives, num_threads=args.threads
+        )
+        out = args.out / "srgnn.pt"
+    result = train_session_model(
+        expand_prefixes(fit),
+        num_items,
+        cfg,
+        valid=valid,
+        model=model,
+        checkpoint=out,
+        on_epoch=lambda log: print(log, flush=True),
+    )
+    full = history + [asdict(h) for h in result.history]
+    if out.is_file():  # the saved checkpoint keeps the whole history, resumed epochs included
+        payload = torch.load(out, map_location="cpu", weights_only=False)
+        payload["history"] = full
+        torch.save(payload, out)
+    return result.model, full
 
 
 def kg_comparison(task1: Path) -> None:

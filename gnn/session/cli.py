@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -116,13 +117,18 @@ def eval_session(
     valid_cases: int = 20_000,
     k: int = 20,
 ) -> None:
-    """Evaluate V-SKNN, the trained model and their fusion (P@k, MRR@k over all items)."""
+    """Evaluate V-SKNN, V-STAN, the trained model and their fusion (P@k, MRR@k, all items).
+
+    The fusion's kNN model (V-SKNN or V-STAN) and temperature, and its weight unless
+    ``--weight`` is given, are chosen on the last ``valid_fraction`` of the training sessions.
+    """
     import numpy as np
     import torch
 
     from cosmo.gnn.session.data import load_cases, load_sessions, split_validation
-    from cosmo.gnn.session.hybrid import HybridRecommender, choose_weight
+    from cosmo.gnn.session.hybrid import HybridRecommender, search_fusion
     from cosmo.gnn.session.sknn import VSKNN
+    from cosmo.gnn.session.stan import STAN
     from cosmo.gnn.session.train import evaluate, load_session_model
 
     torch.set_num_threads(1)
@@ -131,23 +137,34 @@ def eval_session(
     model = None if knn_only else load_session_model(model_path or _default_model_path(ctx))
     num_items = max(max(max(s) for s in train), test.max_item, model.num_items if model else 0)
     table = Table("model", f"P@{k}", f"MRR@{k}")
-    knn = VSKNN(weighting="div", idf=True).fit(train, num_items)
-    m = knn.evaluate(test, k)
-    table.add_row("V-SKNN", f"{m.precision:.2f}", f"{m.mrr:.2f}")
+    makers: dict[str, Callable[[], Any]] = {
+        "V-SKNN": lambda: VSKNN(weighting="div", idf=True),
+        "V-STAN": lambda: STAN(lambda_recency=0.85 * len(train)),
+    }
+    knns = {name: make().fit(train, num_items) for name, make in makers.items()}
+    for name, knn in knns.items():
+        m = knn.evaluate(test, k)
+        table.add_row(name, f"{m.precision:.2f}", f"{m.mrr:.2f}")
     if model is not None:
         m = evaluate(model, test, k)
         table.add_row(type(model).__name__, f"{m.precision:.2f}", f"{m.mrr:.2f}")
-        w = weight
-        if w is None:
-            fit, valid = split_validation(train, valid_fraction)
-            rng = np.random.default_rng(0)
-            vsub = valid.subset(
-                np.sort(rng.choice(len(valid), min(valid_cases, len(valid)), replace=False))
-            )
-            knn_fit = VSKNN(weighting="div", idf=True).fit(fit, num_items)
-            w, _ = choose_weight(model, knn_fit, vsub, k=k)
-        m = HybridRecommender(model, knn, w).evaluate(test, k)
-        table.add_row(f"hybrid (w={w:.2f})", f"{m.precision:.2f}", f"{m.mrr:.2f}")
+        fit, valid = split_validation(train, valid_fraction)
+        rng = np.random.default_rng(0)
+        vsub = valid.subset(
+            np.sort(rng.choice(len(valid), min(valid_cases, len(valid)), replace=False))
+        )
+        (name, w, tau), _ = search_fusion(
+            model,
+            {n: make().fit(fit, num_items) for n, make in makers.items()},
+            vsub,
+            grid=(weight,) if weight is not None else (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+            temperatures=(0.75, 1.0, 1.5),
+            k=k,
+        )
+        m = HybridRecommender(model, knns[name], w, tau).evaluate(test, k)
+        table.add_row(
+            f"hybrid with {name} (w={w:.2f}, τ={tau})", f"{m.precision:.2f}", f"{m.mrr:.2f}"
+        )
     console.print(table)
 
 

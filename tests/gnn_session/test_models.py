@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 from cosmo.gnn.session.gated_conv import SessionGatedConv
 from cosmo.gnn.session.graph import build_session_batch
-from cosmo.gnn.session.hybrid import fuse_scores
+from cosmo.gnn.session.hybrid import fuse_scores, fused_ranks
 from cosmo.gnn.session.kg_srgnn import KGSRGNN
+from cosmo.gnn.session.metrics import ranks_from_scores
+from cosmo.gnn.session.repeat import RepeatMix, repeat_scores
+from cosmo.gnn.session.sknn import VSKNN
 from cosmo.gnn.session.srgnn import SRGNN
 
 # one session over 4 distinct items with a repeat (→ 4 nodes) and a one-click session
@@ -78,3 +83,44 @@ def test_fuse_scores_is_a_distribution() -> None:
     assert fused[0, 0] == 0
     # no neighbours: the neural distribution alone
     assert torch.allclose(fused[1, 1:], torch.softmax(neural[1, 1:], -1))
+
+
+def test_fuse_scores_temperature_sharpens_the_neural_part() -> None:
+    neural = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
+    knn = torch.zeros(1, 4)  # no neighbours: the neural distribution alone
+    flat = fuse_scores(neural, knn, 0.5, temperature=0.5)
+    sharp = fuse_scores(neural, knn, 0.5, temperature=2.0)
+    assert torch.allclose(sharp[0, 1:], torch.softmax(neural[0, 1:] * 2.0, -1))
+    assert sharp[0, 3] > flat[0, 3] and sharp[0, 1] < flat[0, 1]
+    assert torch.allclose(flat[0, 1:].sum(), torch.tensor(1.0))
+
+
+def test_fused_ranks_match_dense_fusion_up_to_the_depth() -> None:
+    gen = torch.Generator().manual_seed(0)
+    b, n, depth = 64, 400, 40
+    neural = torch.randn(b, n + 1, generator=gen) * 3
+    knn = sp.random(b, n + 1, density=0.03, random_state=1, format="lil", dtype=np.float32)
+    knn[:, 0] = 0
+    knn[5, :] = 0  # a prefix without neighbours: the neural part alone
+    knn = knn.tocsr()
+    targets = np.random.default_rng(0).integers(1, n + 1, b)
+    for r in range(10, 40):  # some targets that kNN scores
+        if knn[r].nnz:
+            targets[r] = knn[r].indices[0]
+    for tau in (0.5, 1.0):
+        fast = fused_ranks(neural, knn, targets, [0.0, 0.3, 0.7, 1.0], tau, depth=depth)
+        for w, ranks in fast.items():
+            ref = ranks_from_scores(fuse_scores(neural, knn.toarray(), w, tau), targets)
+            assert np.all(np.where(ref < depth, ranks == ref, ranks >= depth)), (w, tau)
+
+
+def test_repeat_mix_adds_the_prefix_items() -> None:
+    sessions = [[1, 2], [1, 3], [4, 5]]
+    knn = VSKNN(k=5, sample_size=10).fit(sessions, num_items=6)
+    plain = RepeatMix(knn, rho=0.0).score([[6, 1]])[0]
+    assert np.isclose(plain.sum(), 1.0) and plain[6] == 0 and plain[2] > 0
+    mixed = RepeatMix(knn, rho=0.5, decay=1.0).score([[6, 1]])[0]
+    assert np.isclose(mixed.sum(), 1.0)
+    r = repeat_scores([[6, 1]], 6, decay=1.0).toarray()[0]
+    assert np.isclose(r[1] / r[6], np.e) and np.isclose(r.sum(), 1.0)
+    assert np.allclose(mixed, 0.5 * plain + 0.5 * r)
