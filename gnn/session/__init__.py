@@ -1,12 +1,16 @@
 """cosmo.gnn.session: session-based next-item recommendation.
 
 - :class:`~cosmo.gnn.session.sknn.VSKNN`: vectorised session-kNN baseline (scipy sparse).
+- :class:`~cosmo.gnn.session.stan.STAN`: V-STAN, session kNN with prefix, neighbour-recency
+  and neighbour-position decays; :class:`~cosmo.gnn.session.repeat.RepeatMix` mixes any kNN
+  with the session's own recent clicks.
 - :class:`~cosmo.gnn.session.srgnn.SRGNN`: SR-GNN (session graph, gated graph convolution,
   attention readout), with NISER normalisation.
 - :class:`~cosmo.gnn.session.kg_srgnn.KGSRGNN`: SR-GNN whose item embeddings are initialised
   and augmented from knowledge-graph item features.
 - :class:`~cosmo.gnn.session.hybrid.HybridRecommender`: score fusion of a neural model and
-  V-SKNN, the fusion weight chosen on held-out training sessions.
+  session kNN; :func:`~cosmo.gnn.session.hybrid.search_fusion` chooses the kNN model, weight
+  and temperature on held-out training sessions.
 
 Names are imported lazily so that ``import cosmo.gnn.session`` does not import torch.
 """
@@ -26,12 +30,15 @@ _EXPORTS = {
     "rank_metrics": "metrics",
     "ranks_from_scores": "metrics",
     "VSKNN": "sknn",
+    "STAN": "stan",
+    "RepeatMix": "repeat",
     "SessionGraphBatch": "graph",
     "build_session_batch": "graph",
     "SessionGatedConv": "gated_conv",
     "SRGNN": "srgnn",
     "KGSRGNN": "kg_srgnn",
     "HybridRecommender": "hybrid",
+    "search_fusion": "hybrid",
     "CoBuySessions": "kg_features",
     "intentionqa_cobuy_sessions": "kg_features",
     "IntentSessions": "synthetic",
