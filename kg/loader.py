@@ -205,10 +205,15 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
         .drop_duplicates("id")
         .sort_values("id")
     )
+    pcols = [prod[c].astype(object) for c in ("id", "title", "type", "domain")]
+    pcols = [c.where(c.notna(), None) for c in pcols]
     yield WriteStep(
         "products",
         Q_PRODUCTS,
-        [{str(k): _none(v) for k, v in r.items()} for r in prod.to_dict("records")],
+        [
+            {"id": i, "title": t, "type": ty, "domain": d}
+            for i, t, ty, d in zip(*(c.tolist() for c in pcols), strict=True)
+        ],
     )
     if sb.any():
         qs = g.loc[sb, ["qkey", "source"]].drop_duplicates("qkey").sort_values("qkey")
@@ -232,14 +237,22 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
     ints = g[["iid", "tail", "tail_type", "aliases"]].sort_values(["iid", "tail"], kind="stable")
     first = ints.drop_duplicates("iid")
     forms = ints.drop_duplicates(["iid", "tail"])
+    # aliases: the other spellings of an intention, and any given; most intentions have none
+    several = forms["iid"].duplicated(keep=False)
     extra: dict[str, set[str]] = {}
-    for iid, tail in zip(forms["iid"], forms["tail"], strict=True):
+    for iid, tail in zip(forms.loc[several, "iid"], forms.loc[several, "tail"], strict=True):
         extra.setdefault(iid, set()).add(tail)
-    if ints["aliases"].notna().any():
-        for iid, v in zip(ints["iid"], ints["aliases"], strict=True):
+    given = ints["aliases"].notna()
+    if given.any():
+        for iid, v in zip(ints.loc[given, "iid"], ints.loc[given, "aliases"], strict=True):
             extra.setdefault(iid, set()).update(_aliases(v))
     rows_i = [
-        {"id": iid, "text": t, "tail_type": tt, "aliases": sorted(extra.get(iid, set()) - {t})}
+        {
+            "id": iid,
+            "text": t,
+            "tail_type": tt,
+            "aliases": sorted(extra[iid] - {t}) if iid in extra else [],
+        }
         for iid, t, tt in zip(first["iid"], first["tail"], first["tail_type"], strict=True)
     ]
     yield WriteStep("intentions", Q_INTENTIONS, rows_i)
