@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from cosmo.api.app import create_app
     from cosmo.api.cache import CacheStore, Explanation, FeatureStore
     from cosmo.api.explain import ExplainService, ExplainWorker, refresh
+    from cosmo.api.nav_store import NavigationStore, precompute_navigation
     from cosmo.api.navigation import GraphRecommender, Recommender
+    from cosmo.api.response_cache import GraphVersion, ResponseCache, bump_graph_version
     from cosmo.api.settings import ApiSettings
 
 __all__ = [
@@ -22,8 +24,13 @@ __all__ = [
     "Explanation",
     "FeatureStore",
     "GraphRecommender",
+    "GraphVersion",
+    "NavigationStore",
     "Recommender",
+    "ResponseCache",
+    "bump_graph_version",
     "create_app",
+    "precompute_navigation",
     "refresh",
 ]
 
@@ -38,6 +45,11 @@ _WHERE = {
     "refresh": "cosmo.api.explain",
     "GraphRecommender": "cosmo.api.navigation",
     "Recommender": "cosmo.api.navigation",
+    "NavigationStore": "cosmo.api.nav_store",
+    "precompute_navigation": "cosmo.api.nav_store",
+    "GraphVersion": "cosmo.api.response_cache",
+    "ResponseCache": "cosmo.api.response_cache",
+    "bump_graph_version": "cosmo.api.response_cache",
 }
 
 

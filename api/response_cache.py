@@ -4,8 +4,8 @@ The served graph changes in batches (``cosmo kg load``, a rollback, an embedding
 the answer to the same query document with the same variables stays the same between two
 changes. :class:`ResponseCacheMiddleware` keeps finished JSON answers of *query* operations
 in a bounded in-process LRU (:class:`ResponseCache`) keyed by the normalised document, the
-operation name, the variables and the ``Accept`` header, and drops everything when the
-graph version changes. Never cached:
+operation name, the variables and (for streamed responses only) the ``Accept`` header, and
+drops everything when the graph version changes. Never cached:
 
 * mutations and subscriptions, and documents that do not parse (Strawberry reports them);
 * answers with ``errors`` (including partial answers) or a status other than 200;
@@ -276,7 +276,10 @@ class ResponseCacheMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        key = self.cache.key_of(body, _header(headers, b"accept"))
+        accept = _header(headers, b"accept")
+        # the answer to a POST differs only for streamed (multipart, event-stream) responses
+        streamed = b"multipart" in accept or b"event-stream" in accept
+        key = self.cache.key_of(body, accept if streamed else b"")
         if key is None or not await self.cache.sync():
             self.cache.bypass()
             await self.app(scope, replay, send)
