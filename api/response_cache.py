@@ -9,9 +9,10 @@ drops everything when the graph version changes. Never cached:
 
 * mutations and subscriptions, and documents that do not parse (Strawberry reports them);
 * answers with ``errors`` (including partial answers) or a status other than 200;
-* documents touching fields whose answers do not come from the graph alone
-  (:data:`UNCACHEABLE_FIELDS`: ``explain`` reads the explanation cache, ``features`` the
-  feature store, ``recommend`` a pluggable model).
+* documents touching fields whose answers do not come from the graph alone or may change
+  without the version noticing (:data:`UNCACHEABLE_FIELDS`: ``explain`` reads the
+  explanation cache, ``features`` the feature store, ``recommend`` a pluggable model,
+  ``similar``/``embedding`` the vectors the GNN stage rewrites in place).
 
 The graph version (:class:`GraphVersion`) is a fingerprint read at most every
 ``check_s`` seconds: node and edge counts, the ``:LoadRun`` records of
@@ -54,7 +55,11 @@ __all__ = [
     "cacheable_document",
 ]
 
-UNCACHEABLE_FIELDS = frozenset({"explain", "features", "rawFeatures", "recommend"})
+# explain/features read Redis, recommend a pluggable model; embeddings are rewritten in
+# place by the GNN stage (a property-only write the fingerprint does not see)
+UNCACHEABLE_FIELDS = frozenset(
+    {"explain", "features", "rawFeatures", "recommend", "similar", "embedding"}
+)
 
 # separate statements: each is answered from counters (FalkorDB, Neo4j's count store),
 # while one statement chaining them scans every edge

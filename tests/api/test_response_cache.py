@@ -17,7 +17,7 @@ def _graph_calls(store: Any) -> list[str]:
 
 def test_repeated_query_is_answered_from_the_cache(make_client: Any, gql: Any) -> None:
     client, store = make_client(response_cache_size=100, response_cache_check_s=0)
-    first = gql(client, PRODUCT_Q, {"id": "P1"})
+    first = gql(client, PRODUCT_Q, {"id": "P1"}, {"Accept": "application/json"})
     assert first["data"]["product"]["title"].startswith("Coleman")
     reads = len(_graph_calls(store))
     assert reads >= 1
@@ -117,6 +117,8 @@ def test_answers_outside_the_graph_are_not_cacheable() -> None:
     )
     assert cacheable_document("mutation { refreshExplanations { queries } }", None, 2000) is None
     assert cacheable_document("{ product(", None, 2000) is None  # Strawberry reports it
+    for field in ("similar(k: 2) { score }", "embedding"):
+        assert cacheable_document(f'{{ product(id: "P1") {{ {field} }} }}', None, 2000) is None
     two = 'query A { product(id: "P1") { id } } query B { intention(id: "x") { id } }'
     assert cacheable_document(two, None, 2000) is None and cacheable_document(two, "B", 2000)
 
