@@ -24,9 +24,9 @@ import numpy as np
 from cosmo.embeddings import Embedder
 from cosmo.errors import InputError
 from cosmo.generation.records import Candidate
-from cosmo.kg.schema import pair_key
+from cosmo.kg.schema import RELATIONS, pair_key
 from cosmo.refine.calibration import calibration_report
-from cosmo.refine.classifier import DEFAULT_C, TARGETS, QualityClassifier
+from cosmo.refine.classifier import DEFAULT_C, N_SCALARS, TARGETS, QualityClassifier
 from cosmo.refine.labels import aggregate_labels
 from cosmo.refine.overlap import containment
 from cosmo.refine.typicality import gold_typicality_report, wording_features
@@ -190,7 +190,8 @@ def evaluate_intentionqa(
     p_typ, p_pl, p_joint = pred["typicality"], pred["plausibility"], pred["typicality_joint"]
     y_typ = agg["typicality"].to_numpy()[test]
     is_gold = np.array([cd.origin == "intentionqa" for cd in cands])
-    xg = np.hstack([x, wording_features(cands)])[is_gold]
+    # relation one-hot and similarity/length scalars of the classifier, plus wording
+    xg = np.hstack([x[:, -(N_SCALARS + len(RELATIONS)) :], wording_features(cands)])[is_gold]
     regressor = gold_typicality_report(
         xg,
         labels["reference_typicality"].to_numpy()[is_gold],
