@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,11 +81,11 @@ def test_run_batches_keeps_order_skips_done_batches_and_raises() -> None:
         list(run_batches(_Recorder(), bad_plan(), batch_size=3, params={"run": "r"}))  # type: ignore[arg-type]
 
     failing = _Recorder(fail_at=1)
-    t = time.perf_counter()
     with pytest.raises(GraphStoreError, match="boom"):
         list(run_batches(failing, steps, batch_size=3, params={"run": "r"}))  # type: ignore[arg-type]
     assert failing.seen == [[0, 1, 2]]
-    assert time.perf_counter() - t < 2  # the worker threads stop promptly
+    # the worker threads have stopped (not left blocked on a queue)
+    assert not [t for t in threading.enumerate() if t.name.startswith("cosmo-kg-")]
 
 
 def test_planned_pair_keys_match_the_schema() -> None:
