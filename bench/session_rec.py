@@ -7,6 +7,8 @@ Run by hand (minutes to an hour on a small CPU box):
     python bench/session_rec.py --checkpoint .cosmo/session/srgnn.pt \
         --resume-epochs 2 --resume-lr 4e-4           # train a saved model further first
     python bench/session_rec.py --tune-stan          # redo the V-STAN search on validation
+    python bench/session_rec.py --checkpoint .cosmo/session/srgnn_e5.pt --final-epochs 1
+                                  # + one epoch on all training sessions for the test set
 
 Protocol (no tuning on test targets): the last 10 % of the training sessions are held out.
 SR-GNN trains on the first 90 % (best epoch picked on a sample of the held-out cases); the kNN
@@ -19,6 +21,7 @@ target among all 43,097 items. Prints a table and writes ``<out>/session_rec.jso
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 from collections.abc import Callable
@@ -93,6 +96,14 @@ def main() -> None:
     ap.add_argument("--checkpoint", type=Path, help="reuse a trained SR-GNN checkpoint")
     ap.add_argument("--resume-epochs", type=int, default=0, help="train the checkpoint further")
     ap.add_argument("--resume-lr", type=float, default=4e-4)
+    ap.add_argument(
+        "--final-epochs",
+        type=int,
+        default=0,
+        help="train the validation-selected model this many more epochs on all training "
+        "sessions (validation included) and use that one on the test set",
+    )
+    ap.add_argument("--final-lr", type=float, default=1.6e-4)
     ap.add_argument(
         "--final-checkpoint",
         type=Path,
@@ -193,6 +204,26 @@ def main() -> None:
     print(f"fusion search: {time.perf_counter() - t0:.0f} s; chosen {kname}, w={w}, τ={tau}")
     knn = knn_set(train)[kname]
     final, final_s = model, 0.0
+    if args.final_epochs and not args.final_checkpoint:
+        # the validation-selected model, trained further on all sessions (validation included)
+        final = copy.deepcopy(model)
+        final.embedding.sparse = True
+        cfg = SessionTrainConfig(
+            epochs=args.final_epochs,
+            lr=args.final_lr,
+            num_negatives=args.negatives,
+            num_threads=args.threads,
+            seed=len(history) + 100,
+        )
+        args.final_checkpoint = args.out / "srgnn_full.pt"
+        train_session_model(
+            expand_prefixes(train),
+            num_items,
+            cfg,
+            model=final,
+            checkpoint=args.final_checkpoint,
+            on_epoch=lambda log: print(log, flush=True),
+        )
     if args.final_checkpoint:
         final = load_session_model(args.final_checkpoint)
         payload = torch.load(args.final_checkpoint, map_location="cpu", weights_only=False)
