@@ -72,7 +72,8 @@ STAN_GRID: list[tuple[str, list[Any]]] = [
 ]
 WEIGHTS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 TEMPERATURES = (0.75, 1.0, 1.5)
-REPEAT_RHOS = (0.1, 0.2, 0.35)
+#: (ρ, λ) of the repeat mixes tried on top of V-STAN (see ``cosmo.gnn.session.repeat``)
+REPEAT_MIXES = ((0.1, 1.0), (0.2, 1.0), (0.35, 1.0), (0.35, 2.0), (0.5, 2.0))
 
 
 def tune_stan(fit: list[list[int]], valid: SessionCases, num_items: int) -> dict[str, Any]:
@@ -187,8 +188,8 @@ def main() -> None:
             "V-SKNN": VSKNN(weighting=best_cfg[0], idf=best_cfg[1]).fit(sessions, num_items),
             "V-STAN": stan,
         }
-        for rho in REPEAT_RHOS:
-            out[f"V-STAN + repeat (ρ={rho})"] = RepeatMix(stan, rho)
+        for rho, decay in REPEAT_MIXES:
+            out[f"V-STAN + repeat (ρ={rho}, λ={decay})"] = RepeatMix(stan, rho, decay)
         return out
 
     t0 = time.perf_counter()
