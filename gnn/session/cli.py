@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -119,14 +118,16 @@ def eval_session(
 ) -> None:
     """Evaluate V-SKNN, V-STAN, the trained model and their fusion (P@k, MRR@k, all items).
 
-    The fusion's kNN model (V-SKNN or V-STAN) and temperature, and its weight unless
-    ``--weight`` is given, are chosen on the last ``valid_fraction`` of the training sessions.
+    The fusion's kNN model (V-SKNN, V-STAN, or V-STAN mixed with the prefix's own items) and
+    temperature, and its weight unless ``--weight`` is given, are chosen on the last
+    ``valid_fraction`` of the training sessions.
     """
     import numpy as np
     import torch
 
     from cosmo.gnn.session.data import load_cases, load_sessions, split_validation
     from cosmo.gnn.session.hybrid import HybridRecommender, search_fusion
+    from cosmo.gnn.session.repeat import RepeatMix
     from cosmo.gnn.session.sknn import VSKNN
     from cosmo.gnn.session.stan import STAN
     from cosmo.gnn.session.train import evaluate, load_session_model
@@ -137,13 +138,18 @@ def eval_session(
     model = None if knn_only else load_session_model(model_path or _default_model_path(ctx))
     num_items = max(max(max(s) for s in train), test.max_item, model.num_items if model else 0)
     table = Table("model", f"P@{k}", f"MRR@{k}")
-    makers: dict[str, Callable[[], Any]] = {
-        "V-SKNN": lambda: VSKNN(weighting="div", idf=True),
-        "V-STAN": lambda: STAN(lambda_recency=0.85 * len(train)),
-    }
-    knns = {name: make().fit(train, num_items) for name, make in makers.items()}
-    for name, knn in knns.items():
-        m = knn.evaluate(test, k)
+
+    def knn_set(index: list[list[int]]) -> dict[str, Any]:
+        stan = STAN(lambda_recency=0.85 * len(train)).fit(index, num_items)
+        return {
+            "V-SKNN": VSKNN(weighting="div", idf=True).fit(index, num_items),
+            "V-STAN": stan,
+            "V-STAN + repeat": RepeatMix(stan, rho=0.35, decay=2.0),
+        }
+
+    knns = knn_set(train)
+    for name in ("V-SKNN", "V-STAN"):
+        m = knns[name].evaluate(test, k)
         table.add_row(name, f"{m.precision:.2f}", f"{m.mrr:.2f}")
     if model is not None:
         m = evaluate(model, test, k)
@@ -155,7 +161,7 @@ def eval_session(
         )
         (name, w, tau), _ = search_fusion(
             model,
-            {n: make().fit(fit, num_items) for n, make in makers.items()},
+            knn_set(fit),
             vsub,
             grid=(weight,) if weight is not None else (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
             temperatures=(0.75, 1.0, 1.5),

@@ -43,6 +43,7 @@ def test_train_and_eval_commands(
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "V-SKNN" in r.output and "SRGNN" in r.output and "hybrid" in r.output
+    assert "V-STAN" in r.output
 
 
 def test_bad_sessions_file_is_an_input_error(tmp_path: Path) -> None:
