@@ -5,6 +5,9 @@ process, on the same sentences, so their ratio is what to compare)::
 
     python bench/refine.py                    # Gemma 3 270M, batch 32, 256 sentences
     python bench/refine.py --model gpt2 --n 128 --naive-n 64
+
+The two methods run in interleaved rounds (``--rounds``), so a change in the machine's
+load during the run affects both alike.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=256, help="sentences for the batched scorer")
     ap.add_argument("--naive-n", type=int, default=128, help="sentences for the naive loop")
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=4, help="interleaved batched/naive rounds")
     ap.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
     )
@@ -52,14 +56,21 @@ def main() -> None:
     scorer.score(texts[: args.batch_size])  # warm-up
     naive_perplexities(model, tok, texts[:4])
 
-    t = time.perf_counter()
-    batched = scorer.score(texts)
-    batched_s = time.perf_counter() - t
+    # interleaved rounds, so a change in the machine's load hits both methods alike
     n_naive = min(args.naive_n, len(texts))
-    t = time.perf_counter()
-    naive = naive_perplexities(model, tok, texts[:n_naive])
-    naive_s = time.perf_counter() - t
-
+    rounds = max(1, args.rounds)
+    batched_parts, naive_parts = [], []
+    batched_s = naive_s = 0.0
+    for r in range(rounds):
+        b = texts[r * len(texts) // rounds : (r + 1) * len(texts) // rounds]
+        nv = texts[r * n_naive // rounds : (r + 1) * n_naive // rounds]
+        t = time.perf_counter()
+        batched_parts.append(scorer.score(b))
+        batched_s += time.perf_counter() - t
+        t = time.perf_counter()
+        naive_parts.append(naive_perplexities(model, tok, nv))
+        naive_s += time.perf_counter() - t
+    batched, naive = np.concatenate(batched_parts), np.concatenate(naive_parts)
     rel = np.abs(batched[:n_naive] - naive) / naive
     b_rate = len(texts) / batched_s
     n_rate = n_naive / naive_s
