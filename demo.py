@@ -63,7 +63,9 @@ def find_shared_data() -> Path | None:
     return None
 
 
-def run_demo(settings: Settings, *, serve: bool = True, console: Console | None = None) -> DemoContext:
+def run_demo(
+    settings: Settings, *, serve: bool = True, console: Console | None = None
+) -> DemoContext:
     """Start the database and run every stage that is installed, in order."""
     from cosmo.kg.factory import open_store
     from cosmo.kg.server import EmbeddedServer
