@@ -316,8 +316,9 @@ def wrk(port: int, bodies: list[str], conc: int, duration: float, tmp: Path) -> 
         f"http://127.0.0.1:{port}",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # anchored: the "+/- Stdev" column of the thread stats can also end in "50%" (e.g. "92.50%")
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "errors": float(errs.group(1)) if errs else 0.0}
