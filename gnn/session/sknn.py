@@ -55,7 +55,39 @@ def sparse_ranks(scores: sp.csr_matrix, targets: np.ndarray) -> np.ndarray:
     return ranks.astype(np.int64)
 
 
-class VSKNN:
+class SparseKNNScorer:
+    """Dense scores, ranks and metrics for a kNN model that implements ``score_sparse``.
+
+    Subclasses set ``batch_size`` and implement ``score_sparse(prefixes) -> csr [B, I + 1]``.
+    """
+
+    batch_size: int
+
+    def score_sparse(self, prefixes: Sequence[Sequence[int]]) -> sp.csr_matrix:
+        raise NotImplementedError
+
+    def score(self, prefixes: Sequence[Sequence[int]]) -> np.ndarray:
+        """Scores of all items for each prefix.
+
+        Shapes:
+            prefixes: ``B`` lists of item ids → ``[B, num_items + 1]`` float32 (column 0 unused).
+        """
+        return np.asarray(self.score_sparse(prefixes).todense(), dtype=np.float32)
+
+    def rank(self, cases: SessionCases) -> np.ndarray:
+        """1-based rank of each case's target among all items."""
+        out = []
+        for start in range(0, len(cases), self.batch_size):
+            part = cases.subset(range(start, min(start + self.batch_size, len(cases))))
+            out.append(sparse_ranks(self.score_sparse(part.prefixes), part.targets))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def evaluate(self, cases: SessionCases, k: int = 20) -> RankMetrics:
+        """P@k and MRR@k of this model on ``cases``."""
+        return rank_metrics(self.rank(cases), k)
+
+
+class VSKNN(SparseKNNScorer):
     """Session-kNN with positional prefix weights (V-SKNN).
 
     Args:
@@ -128,14 +160,6 @@ class VSKNN:
             shape=(len(prefixes), self.num_items + 1),
         )
 
-    def score(self, prefixes: Sequence[Sequence[int]]) -> np.ndarray:
-        """Scores of all items for each prefix.
-
-        Shapes:
-            prefixes: ``B`` lists of item ids → ``[B, num_items + 1]`` float32 (column 0 unused).
-        """
-        return np.asarray(self.score_sparse(prefixes).todense(), dtype=np.float32)
-
     def score_sparse(self, prefixes: Sequence[Sequence[int]]) -> sp.csr_matrix:
         """Like :meth:`score` but as a sparse ``[B, num_items + 1]`` matrix (zeros not stored)."""
         if self._m is None or self._mt is None or self._norm is None or self._idf is None:
@@ -166,15 +190,3 @@ class VSKNN:
             scores = scores.multiply(self._idf[None, :]).tocsr()
         scores.eliminate_zeros()
         return scores
-
-    def rank(self, cases: SessionCases) -> np.ndarray:
-        """1-based rank of each case's target among all items."""
-        out = []
-        for start in range(0, len(cases), self.batch_size):
-            part = cases.subset(range(start, min(start + self.batch_size, len(cases))))
-            out.append(sparse_ranks(self.score_sparse(part.prefixes), part.targets))
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
-    def evaluate(self, cases: SessionCases, k: int = 20) -> RankMetrics:
-        """P@k and MRR@k of this model on ``cases``."""
-        return rank_metrics(self.rank(cases), k)

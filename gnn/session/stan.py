@@ -25,14 +25,12 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from cosmo.gnn.session.data import SessionCases
-from cosmo.gnn.session.metrics import RankMetrics, rank_metrics
-from cosmo.gnn.session.sknn import sparse_ranks
+from cosmo.gnn.session.sknn import SparseKNNScorer
 
 __all__ = ["STAN"]
 
 
-class STAN:
+class STAN(SparseKNNScorer):
     """V-STAN session kNN (see the module docstring for λ₁, λ₂, λ₃).
 
     The defaults are the values chosen on held-out Diginetica training sessions; λ₂ depends
@@ -171,19 +169,3 @@ class STAN:
             scores = scores.multiply(self._idf[None, :] ** self.idf).tocsr()
         scores.eliminate_zeros()
         return scores
-
-    def score(self, prefixes: Sequence[Sequence[int]]) -> np.ndarray:
-        """Dense scores ``[B, num_items + 1]`` float32 (column 0 unused)."""
-        return np.asarray(self.score_sparse(prefixes).todense(), dtype=np.float32)
-
-    def rank(self, cases: SessionCases) -> np.ndarray:
-        """1-based rank of each case's target among all items."""
-        out = []
-        for start in range(0, len(cases), self.batch_size):
-            part = cases.subset(range(start, min(start + self.batch_size, len(cases))))
-            out.append(sparse_ranks(self.score_sparse(part.prefixes), part.targets))
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
-    def evaluate(self, cases: SessionCases, k: int = 20) -> RankMetrics:
-        """P@k and MRR@k on ``cases``."""
-        return rank_metrics(self.rank(cases), k)
