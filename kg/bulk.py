@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,11 +158,7 @@ def write_bulk_csvs(
         if st.kind in _NODE_COLS:
             cols = _NODE_COLS[st.kind]
             lbl = _LABEL[st.kind]
-            header = (
-                [f"{cols[0][0]}:ID({lbl})"]
-                + [f"{n}:{t}" for n, t in cols[1:]]
-                + ["created_run:STRING"]
-            )
+            header = _node_header(st.kind, lambda t: t, ["created_run:STRING"])
             p = out / f"{st.kind}.csv"
             _write_csv(p, header, ([r.get(n) for n, _ in cols] + [run] for r in st.rows))
             args += ["--nodes-with-label", lbl, str(p)]
@@ -175,6 +171,13 @@ def write_bulk_csvs(
         n_edges += len(rows)
         args += ["--relations-with-type", rel, str(p)]
     return args, n_edges
+
+
+def _node_header(kind: str, type_name: Callable[[str], str], extra: list[str]) -> list[str]:
+    """CSV header of a node file: the id column, typed properties, then ``extra`` columns."""
+    cols = _NODE_COLS[kind]
+    head = [f"{cols[0][0]}:ID({_LABEL[kind]})"]
+    return head + [f"{n}:{type_name(t)}" for n, t in cols[1:]] + extra
 
 
 def _graph_is_empty(store: FalkorDBStore) -> bool:
@@ -322,11 +325,7 @@ def write_neo4j_import(path: Path, out_dir: Path) -> str:
         if st.kind in _NODE_COLS:
             cols = _NODE_COLS[st.kind]
             lbl = _LABEL[st.kind]
-            header = (
-                [f"{cols[0][0]}:ID({lbl})"]
-                + [f"{n}:{neo_type[t]}" for n, t in cols[1:]]
-                + ["created_run:string", ":LABEL"]
-            )
+            header = _node_header(st.kind, neo_type.__getitem__, ["created_run:string", ":LABEL"])
             p = out / f"{st.kind}.csv"
             node_rows = (
                 [r.get(n) if t != "ARRAY" else "|".join(r.get(n) or []) for n, t in cols]

@@ -216,14 +216,13 @@ class FalkorDBStore:
         return _rows(res)
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
-        header = params_header(params) if params else ""
-        if header is None:
-            _refuse_nul(params)
+        prepared = self.prepare(cypher, params) if params else (cypher, cypher)
+        if prepared is not None:
+            return self.execute_prepared(prepared)
+        # parameters the C encoder cannot inline: the client's own serialiser
+        _refuse_nul(params)
         try:
-            if header is None:
-                res = self._graph.query(cypher, dict(params or {}))
-            else:
-                res = self._graph.query(header + cypher)
+            res = self._graph.query(cypher, dict(params or {}))
         except Exception as e:
             raise _wrap(e, cypher) from e
         return _summary(res)

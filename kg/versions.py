@@ -119,17 +119,12 @@ def checkpoint(
     total_batches: int | None = None,
 ) -> None:
     """Record progress (and, once known, the run's number of batches)."""
-    if total_batches is None:
-        store.execute(
-            "MATCH (r:LoadRun {id: $id}) SET r.done_batches = $n, r.counts = $c",
-            {"id": run_id, "n": done_batches, "c": _dump(counts)},
-        )
-    else:
-        store.execute(
-            "MATCH (r:LoadRun {id: $id}) SET r.done_batches = $n, r.counts = $c, "
-            "r.total_batches = $t",
-            {"id": run_id, "n": done_batches, "c": _dump(counts), "t": total_batches},
-        )
+    cypher = "MATCH (r:LoadRun {id: $id}) SET r.done_batches = $n, r.counts = $c"
+    params: dict[str, Any] = {"id": run_id, "n": done_batches, "c": _dump(counts)}
+    if total_batches is not None:
+        cypher += ", r.total_batches = $t"
+        params["t"] = total_batches
+    store.execute(cypher, params)
 
 
 def finish_run(
