@@ -216,14 +216,14 @@ def run_batches(
                 return
             if isinstance(item, BaseException):
                 raise item
-            if isinstance(item, Planned) or item.skipped:
-                yield item if isinstance(item, Planned) else (item, None)
-                continue
-            if item.prepared is not None and execute_prepared is not None:
-                summary = execute_prepared(item.prepared)
+            if isinstance(item, Planned):
+                yield item
+            elif item.skipped:
+                yield item, None
+            elif item.prepared is not None and execute_prepared is not None:
+                yield item, execute_prepared(item.prepared)
             else:
-                summary = store.execute(item.cypher, item.params)
-            yield item, summary
+                yield item, store.execute(item.cypher, item.params)
     finally:
         stop.set()
         for w in workers:
