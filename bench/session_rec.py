@@ -39,6 +39,7 @@ from cosmo.gnn.session.data import (
     load_sessions,
     split_validation,
 )
+from cosmo.gnn.session.ensemble import load_ensemble
 from cosmo.gnn.session.hybrid import HybridRecommender, KNNScorer, search_fusion
 from cosmo.gnn.session.repeat import RepeatMix
 from cosmo.gnn.session.sknn import VSKNN
@@ -94,7 +95,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("../shared/data/diginetica"))
     ap.add_argument("--out", type=Path, default=Path(".cosmo/session"))
-    ap.add_argument("--checkpoint", type=Path, help="reuse a trained SR-GNN checkpoint")
+    ap.add_argument(
+        "--checkpoint",
+        type=_paths,
+        help="reuse a trained SR-GNN checkpoint (several, comma-separated: their ensemble)",
+    )
     ap.add_argument("--resume-epochs", type=int, default=0, help="train the checkpoint further")
     ap.add_argument("--resume-lr", type=float, default=4e-4)
     ap.add_argument(
@@ -107,9 +112,16 @@ def main() -> None:
     ap.add_argument("--final-lr", type=float, default=1.6e-4)
     ap.add_argument(
         "--final-checkpoint",
-        type=Path,
-        help="the model for the test set (e.g. trained further on all training sessions); "
-        "the fusion is still chosen with --checkpoint, which never saw the validation sessions",
+        type=_paths,
+        help="the model for the test set (e.g. trained further on all training sessions; "
+        "several, comma-separated: their ensemble); the fusion is still chosen with "
+        "--checkpoint, which never saw the validation sessions",
+    )
+    ap.add_argument("--seed", type=int, default=0, help="training seed (names the checkpoints)")
+    ap.add_argument(
+        "--train-only",
+        action="store_true",
+        help="only train: --epochs, then --resume-epochs, then --final-epochs on all sessions",
     )
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--negatives", type=int, default=4096)
@@ -135,6 +147,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     vsub = valid.subset(np.sort(rng.choice(len(valid), min(args.valid_cases, len(valid)), False)))
     rows: list[dict[str, object]] = []
+    if args.train_only:
+        model, history = _srgnn(args, fit, valid, num_items)
+        if args.resume_epochs and not args.checkpoint:
+            args.checkpoint = [args.out / _name(args, "srgnn.pt")]
+            model, history = _srgnn(args, fit, valid, num_items)
+        if args.final_epochs:
+            _train_final(args, model, history, train, num_items)
+        return
 
     # --- kNN: plain V-SKNN, the V-SKNN chosen on validation, V-STAN
     best_cfg, best_val = KNN_CONFIGS[0], -1.0
@@ -172,7 +192,8 @@ def main() -> None:
     m = evaluate(model, test)
     rows.append(
         {
-            "model": f"SR-GNN + NISER norm ({len(history)} epochs, sampled softmax)",
+            "model": f"{_kind(args.checkpoint)} + NISER norm ({len(history)} epochs in all, "
+            "sampled softmax)",
             **m.as_dict(),
             "train_s": train_s,
             "s_per_epoch": per_epoch,
@@ -206,34 +227,24 @@ def main() -> None:
     knn = knn_set(train)[kname]
     final, final_s = model, 0.0
     if args.final_epochs and not args.final_checkpoint:
-        # the validation-selected model, trained further on all sessions (validation included)
-        final = copy.deepcopy(model)
-        final.embedding.sparse = True
-        cfg = SessionTrainConfig(
-            epochs=args.final_epochs,
-            lr=args.final_lr,
-            num_negatives=args.negatives,
-            num_threads=args.threads,
-            seed=len(history) + 100,
-        )
-        args.final_checkpoint = args.out / "srgnn_full.pt"
-        train_session_model(
-            expand_prefixes(train),
-            num_items,
-            cfg,
-            model=final,
-            checkpoint=args.final_checkpoint,
-            on_epoch=lambda log: print(log, flush=True),
-        )
+        args.final_checkpoint = [_train_final(args, model, history, train, num_items)]
     if args.final_checkpoint:
-        final = load_session_model(args.final_checkpoint)
-        payload = torch.load(args.final_checkpoint, map_location="cpu", weights_only=False)
-        final_s = sum(float(h["seconds"]) for h in payload.get("history") or [])
+        final = _load(args.final_checkpoint)
+        final_s = sum(_train_seconds(p) for p in args.final_checkpoint)
+        for p in args.final_checkpoint if len(args.final_checkpoint) > 1 else []:
+            t0 = time.perf_counter()
+            m = evaluate(load_session_model(p), test)
+            rows.append(
+                {"model": f"member {p.name}", **m.as_dict(), "train_s": _train_seconds(p)}
+                | {"eval_s": time.perf_counter() - t0}
+            )
+            print(rows[-1], flush=True)
         t0 = time.perf_counter()
         m = evaluate(final, test)
         rows.append(
             {
-                "model": "SR-GNN, then one more epoch on all training sessions",
+                "model": f"{_kind(args.final_checkpoint)}, then one more epoch on all "
+                "training sessions",
                 **m.as_dict(),
                 "train_s": train_s + final_s,
                 "s_per_epoch": per_epoch,
@@ -245,7 +256,8 @@ def main() -> None:
     m = HybridRecommender(final, knn, w, tau).evaluate(test)
     rows.append(
         {
-            "model": f"hybrid: SR-GNN{' (all sessions)' if args.final_checkpoint else ''} × "
+            "model": f"hybrid: {_kind(args.final_checkpoint or args.checkpoint)}"
+            f"{' (all sessions)' if args.final_checkpoint else ''} × "
             f"{kname} (w={w}, τ={tau}, chosen on validation)",
             **m.as_dict(),
             "train_s": train_s + final_s,
@@ -267,18 +279,80 @@ def main() -> None:
         )
 
 
+def _paths(text: str) -> list[Path]:
+    return [Path(p) for p in text.split(",") if p.strip()]
+
+
+def _kind(paths: list[Path] | None) -> str:
+    return f"{len(paths)} × SR-GNN (mean scores)" if paths and len(paths) > 1 else "SR-GNN"
+
+
+def _name(args: argparse.Namespace, name: str) -> str:
+    """Checkpoint file name; seeds other than 0 get a ``_s<seed>`` suffix."""
+    return name if args.seed == 0 else name.replace(".pt", f"_s{args.seed}.pt")
+
+
+def _history(path: Path) -> list[dict[str, Any]]:
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    history = payload.get("history") or []
+    sidecar = path.with_suffix(".history.json")
+    if not history and sidecar.is_file():
+        history = json.loads(sidecar.read_text())["history"]
+    return list(history)
+
+
+def _train_seconds(path: Path) -> float:
+    return sum(float(h["seconds"]) for h in _history(path))
+
+
+def _load(paths: list[Path]) -> Any:
+    """One checkpoint's model, or the ensemble (mean scores) of several."""
+    return load_session_model(paths[0]) if len(paths) == 1 else load_ensemble(paths)
+
+
+def _train_final(
+    args: argparse.Namespace,
+    model: SRGNN,
+    history: list[dict[str, Any]],
+    train: list[list[int]],
+    num_items: int,
+) -> Path:
+    """The validation-selected model, trained further on all sessions (validation included)."""
+    final = copy.deepcopy(model)
+    final.embedding.sparse = True
+    cfg = SessionTrainConfig(
+        epochs=args.final_epochs,
+        lr=args.final_lr,
+        num_negatives=args.negatives,
+        num_threads=args.threads,
+        seed=len(history) + 100 + 1000 * args.seed,
+    )
+    out = args.out / _name(args, "srgnn_full.pt")
+    train_session_model(
+        expand_prefixes(train),
+        num_items,
+        cfg,
+        model=final,
+        checkpoint=out,
+        on_epoch=lambda log: print(log, flush=True),
+    )
+    return out
+
+
 def _srgnn(
     args: argparse.Namespace, fit: list[list[int]], valid: SessionCases, num_items: int
 ) -> tuple[SRGNN, list[dict[str, Any]]]:
     """Train SR-GNN on ``fit`` (or load ``--checkpoint``, optionally training it further)."""
     history: list[dict[str, Any]] = []
+    if args.checkpoint and len(args.checkpoint) > 1:
+        if args.resume_epochs:
+            raise SystemExit("--resume-epochs trains one checkpoint at a time")
+        for p in args.checkpoint:
+            history += _history(p)
+        return _load(args.checkpoint), history
     if args.checkpoint:
-        model = load_session_model(args.checkpoint)
-        payload = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-        history = payload.get("history") or []
-        sidecar = args.checkpoint.with_suffix(".history.json")
-        if not history and sidecar.is_file():
-            history = json.loads(sidecar.read_text())["history"]
+        model = load_session_model(args.checkpoint[0])
+        history = _history(args.checkpoint[0])
         if not args.resume_epochs:
             return model, history
         model.embedding.sparse = True
@@ -287,15 +361,18 @@ def _srgnn(
             lr=args.resume_lr,
             num_negatives=args.negatives,
             num_threads=args.threads,
-            seed=len(history) + 1,
+            seed=len(history) + 1 + 1000 * args.seed,
         )
-        out = args.out / f"srgnn_e{len(history) + args.resume_epochs}.pt"
+        out = args.out / _name(args, f"srgnn_e{len(history) + args.resume_epochs}.pt")
     else:
         model = None
         cfg = SessionTrainConfig(
-            epochs=args.epochs, num_negatives=args.negatives, num_threads=args.threads
+            epochs=args.epochs,
+            num_negatives=args.negatives,
+            num_threads=args.threads,
+            seed=args.seed,
         )
-        out = args.out / "srgnn.pt"
+        out = args.out / _name(args, "srgnn.pt")
     result = train_session_model(
         expand_prefixes(fit),
         num_items,

@@ -8,6 +8,8 @@
   attention readout), with NISER normalisation.
 - :class:`~cosmo.gnn.session.kg_srgnn.KGSRGNN`: SR-GNN whose item embeddings are initialised
   and augmented from knowledge-graph item features.
+- :class:`~cosmo.gnn.session.ensemble.SessionEnsemble`: the mean scores of several trained
+  neural models (e.g. SR-GNNs of different seeds), usable wherever one model is.
 - :class:`~cosmo.gnn.session.hybrid.HybridRecommender`: score fusion of a neural model and
   session kNN; :func:`~cosmo.gnn.session.hybrid.search_fusion` chooses the kNN model, weight
   and temperature on held-out training sessions.
@@ -37,6 +39,8 @@ _EXPORTS = {
     "SessionGatedConv": "gated_conv",
     "SRGNN": "srgnn",
     "KGSRGNN": "kg_srgnn",
+    "SessionEnsemble": "ensemble",
+    "load_ensemble": "ensemble",
     "HybridRecommender": "hybrid",
     "search_fusion": "hybrid",
     "CoBuySessions": "kg_features",

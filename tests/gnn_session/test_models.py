@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
 
@@ -124,3 +125,34 @@ def test_repeat_mix_adds_the_prefix_items() -> None:
     r = repeat_scores([[6, 1]], 6, decay=1.0).toarray()[0]
     assert np.isclose(r[1] / r[6], np.e) and np.isclose(r.sum(), 1.0)
     assert np.allclose(mixed, 0.5 * plain + 0.5 * r)
+
+
+def test_ensemble_is_the_weighted_mean_of_its_members(tmp_path) -> None:
+    from cosmo.errors import ConfigError
+    from cosmo.gnn.session.ensemble import SessionEnsemble, load_ensemble
+    from cosmo.gnn.session.train import save_session_model
+
+    torch.manual_seed(0)
+    a, b = SRGNN(num_items=5, hidden=8).eval(), SRGNN(num_items=5, hidden=8).eval()
+    g = build_session_batch(PREFIXES)
+    ens = SessionEnsemble([a, b], weights=[3.0, 1.0]).eval()
+    scores = ens.score(g)
+    assert scores.shape == (2, 6)
+    assert torch.allclose(scores, 0.75 * a.score(g) + 0.25 * b.score(g))
+    cand = torch.tensor([1, 4])
+    assert ens.score(g, cand).shape == (2, 2)
+    # saved members load back as the equal-weight ensemble
+    loaded = load_ensemble(
+        [save_session_model(a, tmp_path / "a.pt"), save_session_model(b, tmp_path / "b.pt")]
+    )
+    assert loaded.num_items == 5
+    assert torch.allclose(loaded.score(g), (a.score(g) + b.score(g)) / 2, atol=1e-6)
+    # it ranks like one model: the hybrid and the evaluation accept it
+    ranks = ranks_from_scores(loaded.score(g), np.array([4, 3]))
+    assert ranks.shape == (2,)
+    before = ens.members[0].lin_out.weight.detach().clone()
+    ens.reset_parameters()
+    assert not torch.equal(before, ens.members[0].lin_out.weight)
+    for bad in ([], [a, SRGNN(num_items=7, hidden=8)]):
+        with pytest.raises(ConfigError, match="ensemble"):
+            SessionEnsemble(bad)
