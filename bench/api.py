@@ -284,10 +284,15 @@ def start_server(
 _LUA = """
 local bodies = {}
 for line in io.lines("%s") do bodies[#bodies + 1] = line end
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("offset", (threads - 1) * math.floor(#bodies / 2))
+end
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, bodies[(n %% #bodies) + 1])
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, bodies[((n + offset) %% #bodies) + 1])
 end
 """
 
@@ -365,6 +370,31 @@ async def precompute(settings: Any, top: int) -> list[str]:
         await redis.aclose()
 
 
+#: query → (document, the variables of the item of rank r in the Zipf order)
+ZIPF: list[tuple[str, tuple[str, Any]]] = [
+    ("product", (QUERIES["product"][0], lambda r: {"id": f"p{r}"})),
+    ("navigate", (NAVIGATE, lambda r: {"q": f"query {r}"})),
+]
+
+
+def zipf_stream(
+    q: tuple[str, Any], name: str, s: float, length: int = 60_000, seed: int = 2
+) -> list[str]:
+    """``length`` request bodies whose items follow Zipf(``s``) over every product / query.
+
+    The item of rank ``r`` is drawn with probability ∝ ``1 / r**s``; ranks are shuffled onto
+    ids so popularity is unrelated to the graph's own structure.
+    """
+    import numpy as np
+
+    n = N_PRODUCTS if name == "product" else N_QUERIES
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, n + 1) ** s
+    ids = rng.permutation(n)[rng.choice(n, size=length, p=p / p.sum())]
+    doc, make = q
+    return [json.dumps({"query": doc, "variables": make(int(i))}) for i in ids]
+
+
 def cache_counts(port: int) -> tuple[float, float]:
     """(hits, misses) of the app's response cache, from its Prometheus ``/metrics``."""
     import httpx
@@ -412,6 +442,13 @@ def main() -> None:
     )
     ap.add_argument(
         "--bodies", type=int, default=200, help="distinct request bodies (random ids) per query"
+    )
+    ap.add_argument(
+        "--zipf",
+        type=float,
+        default=None,
+        help="app+cache only: send a Zipf(S)-distributed stream over every product / query "
+        "(a search log's skew) to a cold cache instead of cycling --bodies bodies",
     )
     ap.add_argument(
         "--profile", action="store_true", help="write a pyinstrument profile of the app"
@@ -470,14 +507,17 @@ def main() -> None:
             )
             for name, (q, make) in QUERIES.items()
         ]
+        if args.zipf:
+            plans += [("app+cache", name, zipf_stream(q, name, args.zipf)) for name, q in ZIPF]
         for kind in ("ceiling", "app", "app+cache"):
             proc, port = start_server(kind, args)
             procs.append(proc)
             for k, name, bodies in plans:
-                if k != kind.split("+")[0]:
-                    continue
+                zipf_cells = kind == "app+cache" and args.zipf is not None
+                if k != (kind if zipf_cells else kind.split("+")[0]):
+                    continue  # with --zipf, app+cache gets only the Zipf streams
                 check_answers(port, bodies)
-                if kind == "app+cache":
+                if kind == "app+cache" and not args.zipf:
                     send_all(port, bodies)  # a warm cache: the cells measure the steady state
                 wrk(port, bodies, 8, args.warmup, tmp)
                 for c in concs:
@@ -500,6 +540,12 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
         ceiling = {r["c"]: r["rps"] for r in rows if r["server"] == "ceiling"}
+        if args.zipf:
+            print(
+                f"\napp+cache: Zipf({args.zipf}) streams over all {N_PRODUCTS} products / "
+                f"{N_QUERIES} queries, cold cache at the first cell (no pre-pass); cells run "
+                "in order, so the hit rate is the one reached by then"
+            )
         print(
             f"\n{args.bodies} distinct request bodies per query, ids drawn uniformly; "
             "app = response and navigation caches off; app+cache = defaults (response cache "
