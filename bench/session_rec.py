@@ -310,6 +310,14 @@ def _load(paths: list[Path]) -> Any:
     return load_session_model(paths[0]) if len(paths) == 1 else load_ensemble(paths)
 
 
+def _config(args: argparse.Namespace, epochs: int, lr: float, seed: int) -> SessionTrainConfig:
+    """Training settings of one stage (the first stage's seed is ``--seed``; later stages add
+    the epochs done and ``1000 × --seed``, so every stage of every member samples anew)."""
+    return SessionTrainConfig(
+        epochs=epochs, lr=lr, num_negatives=args.negatives, num_threads=args.threads, seed=seed
+    )
+
+
 def _train_final(
     args: argparse.Namespace,
     model: SRGNN,
@@ -320,13 +328,7 @@ def _train_final(
     """The validation-selected model, trained further on all sessions (validation included)."""
     final = copy.deepcopy(model)
     final.embedding.sparse = True
-    cfg = SessionTrainConfig(
-        epochs=args.final_epochs,
-        lr=args.final_lr,
-        num_negatives=args.negatives,
-        num_threads=args.threads,
-        seed=len(history) + 100 + 1000 * args.seed,
-    )
+    cfg = _config(args, args.final_epochs, args.final_lr, len(history) + 100 + 1000 * args.seed)
     out = args.out / _name(args, "srgnn_full.pt")
     train_session_model(
         expand_prefixes(train),
@@ -356,22 +358,11 @@ def _srgnn(
         if not args.resume_epochs:
             return model, history
         model.embedding.sparse = True
-        cfg = SessionTrainConfig(
-            epochs=args.resume_epochs,
-            lr=args.resume_lr,
-            num_negatives=args.negatives,
-            num_threads=args.threads,
-            seed=len(history) + 1 + 1000 * args.seed,
-        )
+        cfg = _config(args, args.resume_epochs, args.resume_lr, len(history) + 1 + 1000 * args.seed)
         out = args.out / _name(args, f"srgnn_e{len(history) + args.resume_epochs}.pt")
     else:
         model = None
-        cfg = SessionTrainConfig(
-            epochs=args.epochs,
-            num_negatives=args.negatives,
-            num_threads=args.threads,
-            seed=args.seed,
-        )
+        cfg = _config(args, args.epochs, SessionTrainConfig.lr, args.seed)
         out = args.out / _name(args, "srgnn.pt")
     result = train_session_model(
         expand_prefixes(fit),

@@ -53,6 +53,7 @@ def train_session(
     valid_fraction: Annotated[float, typer.Option(help="Last share of sessions held out.")] = 0.1,
     max_minutes: Annotated[float | None, typer.Option(help="Stop training after this.")] = None,
     threads: int = 1,
+    seed: Annotated[int, typer.Option(help="Training seed (train several for an ensemble).")] = 0,
     num_items: Annotated[
         int | None, typer.Option(help="Largest item id (default: the largest in the sessions).")
     ] = None,
@@ -75,6 +76,7 @@ def train_session(
         lr=lr,
         num_threads=threads,
         max_minutes=max_minutes,
+        seed=seed,
     )
     model = None
     if item_features is not None:
@@ -106,7 +108,13 @@ def eval_session(
     ctx: typer.Context,
     sessions: Annotated[Path, typer.Option(help="Training sessions (kNN index, validation).")],
     cases: Annotated[Path, typer.Option(help="Test cases: prefix<TAB>target per line.")],
-    model_path: Annotated[Path | None, typer.Option(help="Checkpoint from train-session.")] = None,
+    model_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Checkpoint from train-session; repeat it to evaluate the ensemble (mean "
+            "scores) of several, e.g. SR-GNNs trained with different --seed."
+        ),
+    ] = None,
     knn_only: Annotated[bool, typer.Option(help="Evaluate V-SKNN alone.")] = False,
     weight: Annotated[
         float | None,
@@ -126,6 +134,7 @@ def eval_session(
     import torch
 
     from cosmo.gnn.session.data import load_cases, load_sessions, split_validation
+    from cosmo.gnn.session.ensemble import load_ensemble
     from cosmo.gnn.session.hybrid import HybridRecommender, search_fusion
     from cosmo.gnn.session.repeat import RepeatMix
     from cosmo.gnn.session.sknn import VSKNN
@@ -135,7 +144,10 @@ def eval_session(
     torch.set_num_threads(1)
     train = load_sessions(sessions)
     test = load_cases(cases)
-    model = None if knn_only else load_session_model(model_path or _default_model_path(ctx))
+    paths = model_path or [_default_model_path(ctx)]
+    model: Any = None
+    if not knn_only:
+        model = load_session_model(paths[0]) if len(paths) == 1 else load_ensemble(paths)
     num_items = max(max(max(s) for s in train), test.max_item, model.num_items if model else 0)
     table = Table("model", f"P@{k}", f"MRR@{k}")
 
@@ -153,7 +165,10 @@ def eval_session(
         table.add_row(name, f"{m.precision:.2f}", f"{m.mrr:.2f}")
     if model is not None:
         m = evaluate(model, test, k)
-        table.add_row(type(model).__name__, f"{m.precision:.2f}", f"{m.mrr:.2f}")
+        name = type(model).__name__
+        if len(paths) > 1:
+            name = f"{name} of {len(paths)} ({', '.join(p.name for p in paths)})"
+        table.add_row(name, f"{m.precision:.2f}", f"{m.mrr:.2f}")
         fit, valid = split_validation(train, valid_fraction)
         rng = np.random.default_rng(0)
         vsub = valid.subset(

@@ -44,6 +44,22 @@ def test_train_and_eval_commands(
     assert r.exit_code == 0, r.output
     assert "V-SKNN" in r.output and "SRGNN" in r.output and "hybrid" in r.output
     assert "V-STAN" in r.output
+    # a second seed, then both as one ensemble
+    ckpt2 = tmp_path / "m2.pt"
+    r = runner.invoke(
+        _app(),
+        ["train-session", "--sessions", str(sessions), "--out", str(ckpt2), "--epochs", "1",
+         "--negatives", "256", "--hidden", "16", "--batch-size", "128", "--num-items", "43097",
+         "--seed", "1"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        _app(),
+        ["eval-session", "--sessions", str(sessions), "--cases", str(cases),
+         "--model-path", str(ckpt), "--model-path", str(ckpt2), "--weight", "0.5"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "SessionEnsemble of 2" in r.output and "hybrid" in r.output
 
 
 def test_bad_sessions_file_is_an_input_error(tmp_path: Path) -> None:
