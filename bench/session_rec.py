@@ -41,6 +41,7 @@ from cosmo.gnn.session.data import (
 )
 from cosmo.gnn.session.ensemble import load_ensemble
 from cosmo.gnn.session.hybrid import HybridRecommender, KNNScorer, search_fusion
+from cosmo.gnn.session.pos_srgnn import PosSRGNN
 from cosmo.gnn.session.repeat import RepeatMix
 from cosmo.gnn.session.sknn import VSKNN
 from cosmo.gnn.session.srgnn import SRGNN
@@ -118,6 +119,12 @@ def main() -> None:
         "--checkpoint, which never saw the validation sessions",
     )
     ap.add_argument("--seed", type=int, default=0, help="training seed (names the checkpoints)")
+    ap.add_argument(
+        "--model",
+        choices=["srgnn", "pos"],
+        default="srgnn",
+        help="the neural model trained: SR-GNN, or SR-GNN with reversed-position attention",
+    )
     ap.add_argument(
         "--train-only",
         action="store_true",
@@ -288,7 +295,10 @@ def _kind(paths: list[Path] | None) -> str:
 
 
 def _name(args: argparse.Namespace, name: str) -> str:
-    """Checkpoint file name; seeds other than 0 get a ``_s<seed>`` suffix."""
+    """Checkpoint file name; seeds other than 0 get a ``_s<seed>`` suffix, the
+    reversed-position variant ``pos`` instead of ``srgnn``."""
+    if args.model == "pos":
+        name = name.replace("srgnn", "pos")
     return name if args.seed == 0 else name.replace(".pt", f"_s{args.seed}.pt")
 
 
@@ -361,7 +371,7 @@ def _srgnn(
         cfg = _config(args, args.resume_epochs, args.resume_lr, len(history) + 1 + 1000 * args.seed)
         out = args.out / _name(args, f"srgnn_e{len(history) + args.resume_epochs}.pt")
     else:
-        model = None
+        model = PosSRGNN(num_items, sparse=True) if args.model == "pos" else None
         cfg = _config(args, args.epochs, SessionTrainConfig.lr, args.seed)
         out = args.out / _name(args, "srgnn.pt")
     result = train_session_model(

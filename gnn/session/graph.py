@@ -31,6 +31,8 @@ class SessionGraphBatch:
         batch: graph index of every node ``[N]``.
         last: node index of each session's last click ``[B]``.
         num_graphs: ``B``.
+        position: clicks between each node's last occurrence and the end of its prefix ``[N]``
+            (0 for the last click).
     """
 
     items: torch.Tensor
@@ -40,6 +42,7 @@ class SessionGraphBatch:
     batch: torch.Tensor
     last: torch.Tensor
     num_graphs: int
+    position: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> SessionGraphBatch:
         return SessionGraphBatch(
@@ -50,6 +53,7 @@ class SessionGraphBatch:
             self.batch.to(device),
             self.last.to(device),
             self.num_graphs,
+            None if self.position is None else self.position.to(device),
         )
 
 
@@ -60,6 +64,7 @@ def build_session_batch(prefixes: Sequence[Sequence[int]]) -> SessionGraphBatch:
     dst: list[int] = []
     batch: list[int] = []
     last: list[int] = []
+    position: list[int] = []
     for g, seq in enumerate(prefixes):
         if len(seq) == 0:
             raise ValueError(f"prefix {g} is empty")
@@ -70,6 +75,11 @@ def build_session_batch(prefixes: Sequence[Sequence[int]]) -> SessionGraphBatch:
                 local[it] = len(local)
                 items.append(int(it))
         batch.extend([g] * len(local))
+        at = dict.fromkeys(local, 0)
+        for k, it in enumerate(reversed(seq)):
+            if at[it] == 0 and it != seq[-1]:
+                at[it] = k
+        position.extend(at.values())
         pairs = {(local[a], local[b]) for a, b in itertools.pairwise(seq)}
         for a, b in pairs:
             src.append(a + offset)
@@ -88,4 +98,5 @@ def build_session_batch(prefixes: Sequence[Sequence[int]]) -> SessionGraphBatch:
         batch=torch.as_tensor(batch, dtype=torch.long),
         last=torch.as_tensor(last, dtype=torch.long),
         num_graphs=len(prefixes),
+        position=torch.as_tensor(position, dtype=torch.long),
     )

@@ -292,6 +292,11 @@ def load_session_model(path: str | Path) -> SRGNN:
 
         feats = payload["state_dict"]["item_features"]
         model = KGSRGNN(payload["num_items"], feats, **kw)
+    elif payload["kind"] == "PosSRGNN":
+        from cosmo.gnn.session.pos_srgnn import PosSRGNN
+
+        positions = int(payload["state_dict"]["pos.weight"].shape[0])
+        model = PosSRGNN(payload["num_items"], max_positions=positions, **kw)
     else:
         model = SRGNN(payload["num_items"], **kw)
     model.load_state_dict(payload["state_dict"])

@@ -156,3 +156,37 @@ def test_ensemble_is_the_weighted_mean_of_its_members(tmp_path) -> None:
     for bad in ([], [a, SRGNN(num_items=7, hidden=8)]):
         with pytest.raises(ConfigError, match="ensemble"):
             SessionEnsemble(bad)
+
+
+def test_positions_count_back_from_the_last_click() -> None:
+    g = build_session_batch(PREFIXES)
+    # [3, 1, 4, 1, 5]: 5 is last (0), 1 last seen 1 click before the end, 4 two, 3 four
+    assert g.position is not None
+    assert g.position.tolist() == [4, 1, 2, 0, 0]
+
+
+def test_pos_srgnn_shapes_positions_and_checkpoint(tmp_path) -> None:
+    from cosmo.gnn.session.pos_srgnn import PosSRGNN
+    from cosmo.gnn.session.train import load_session_model, save_session_model
+
+    torch.manual_seed(0)
+    model = PosSRGNN(num_items=5, hidden=8, max_positions=3).eval()
+    g = build_session_batch(PREFIXES)
+    assert model(g).shape == (2, 8)
+    assert model.score(g).shape == (2, 6)
+    # the readout depends on positions: moving every node further back changes the scores
+    with torch.no_grad():
+        model.pos.weight[0].zero_()
+        model.pos.weight[2].fill_(1.0)
+    older = build_session_batch(PREFIXES)
+    older.position = torch.full_like(older.position, 5)  # capped at max_positions - 1
+    assert not torch.allclose(model.score(g), model.score(older))
+    loaded = load_session_model(save_session_model(model, tmp_path / "pos.pt"))
+    assert isinstance(loaded, PosSRGNN) and loaded.max_positions == 3
+    assert torch.allclose(loaded.score(g), model.score(g))
+    before = model.pos.weight.detach().clone()
+    model.reset_parameters()
+    assert not torch.equal(before, model.pos.weight)
+    g.position = None
+    with pytest.raises(ValueError, match="positions"):
+        model(g)
