@@ -5,7 +5,8 @@
   and neighbour-position decays; :class:`~cosmo.gnn.session.repeat.RepeatMix` mixes any kNN
   with the session's own recent clicks.
 - :class:`~cosmo.gnn.session.srgnn.SRGNN`: SR-GNN (session graph, gated graph convolution,
-  attention readout), with NISER normalisation.
+  attention readout), with NISER normalisation; :class:`~cosmo.gnn.session.pos_srgnn.PosSRGNN`
+  adds reversed-position embeddings to its attention readout.
 - :class:`~cosmo.gnn.session.kg_srgnn.KGSRGNN`: SR-GNN whose item embeddings are initialised
   and augmented from knowledge-graph item features.
 - :class:`~cosmo.gnn.session.ensemble.SessionEnsemble`: the mean scores of several trained
@@ -38,6 +39,7 @@ _EXPORTS = {
     "build_session_batch": "graph",
     "SessionGatedConv": "gated_conv",
     "SRGNN": "srgnn",
+    "PosSRGNN": "pos_srgnn",
     "KGSRGNN": "kg_srgnn",
     "SessionEnsemble": "ensemble",
     "load_ensemble": "ensemble",

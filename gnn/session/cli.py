@@ -54,6 +54,9 @@ def train_session(
     max_minutes: Annotated[float | None, typer.Option(help="Stop training after this.")] = None,
     threads: int = 1,
     seed: Annotated[int, typer.Option(help="Training seed (train several for an ensemble).")] = 0,
+    positions: Annotated[
+        bool, typer.Option(help="Train PosSRGNN (reversed-position attention) instead.")
+    ] = False,
     num_items: Annotated[
         int | None, typer.Option(help="Largest item id (default: the largest in the sessions).")
     ] = None,
@@ -79,6 +82,12 @@ def train_session(
         seed=seed,
     )
     model = None
+    if positions and item_features is not None:
+        raise InputError("--positions and --item-features are different models; pick one")
+    if positions:
+        from cosmo.gnn.session.pos_srgnn import PosSRGNN
+
+        model = PosSRGNN(num_items, hidden=hidden, sparse=True)
     if item_features is not None:
         model = KGSRGNN(num_items, _load_features(item_features, num_items), hidden=hidden)
     console.print(f"training on {len(fit)} sessions, validating on {len(valid)} held-out cases")

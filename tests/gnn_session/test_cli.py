@@ -50,7 +50,7 @@ def test_train_and_eval_commands(
         _app(),
         ["train-session", "--sessions", str(sessions), "--out", str(ckpt2), "--epochs", "1",
          "--negatives", "256", "--hidden", "16", "--batch-size", "128", "--num-items", "43097",
-         "--seed", "1"],
+         "--seed", "1", "--positions"],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     r = runner.invoke(
@@ -60,6 +60,9 @@ def test_train_and_eval_commands(
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "SessionEnsemble of 2" in r.output and "hybrid" in r.output
+    from cosmo.gnn.session.train import load_session_model
+
+    assert type(load_session_model(ckpt2)).__name__ == "PosSRGNN"
 
 
 def test_bad_sessions_file_is_an_input_error(tmp_path: Path) -> None:
