@@ -9,6 +9,10 @@ Run by hand (minutes to an hour on a small CPU box):
     python bench/session_rec.py --tune-stan          # redo the V-STAN search on validation
     python bench/session_rec.py --checkpoint .cosmo/session/srgnn_e5.pt --final-epochs 1
                                   # + one epoch on all training sessions for the test set
+    python bench/session_rec.py --train-only --seed 1 [--model pos] --epochs 3 \
+        --resume-epochs 2 --resume-lr 1e-3 --final-epochs 1    # one ensemble member
+    python bench/session_rec.py --checkpoint a_e5.pt,b_e5.pt --final-checkpoint a_full.pt,b_full.pt
+                                  # evaluate members as one ensemble (mean scores)
 
 Protocol (no tuning on test targets): the last 10 % of the training sessions are held out.
 SR-GNN trains on the first 90 % (best epoch picked on a sample of the held-out cases); the kNN
@@ -291,7 +295,13 @@ def _paths(text: str) -> list[Path]:
 
 
 def _kind(paths: list[Path] | None) -> str:
-    return f"{len(paths)} × SR-GNN (mean scores)" if paths and len(paths) > 1 else "SR-GNN"
+    """``SR-GNN``, or what an ensemble holds, e.g. ``ensemble (mean scores) of 3 SRGNN + 2
+    PosSRGNN``."""
+    if not paths or len(paths) == 1:
+        return "SR-GNN"
+    kinds = [torch.load(p, map_location="cpu", weights_only=False)["kind"] for p in paths]
+    held = " + ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+    return f"ensemble (mean scores) of {held}"
 
 
 def _name(args: argparse.Namespace, name: str) -> str:
