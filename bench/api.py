@@ -23,7 +23,9 @@ one uvicorn worker):
   one pass over the bodies, i.e. they measure a warm cache.
 
 Each query is sent with ``--bodies`` distinct request bodies (ids drawn uniformly, 200 by
-default, cycled by wrk), so the cached rows' hit rate depends on that number.
+default, cycled by wrk), so the cached rows' hit rate depends on that number. With
+``--zipf S`` the ``app+cache`` cells instead get a stream whose products / queries follow
+Zipf(S) over every product and query, sent to a cold cache: the hit rate is the traffic's.
 
 Load comes from ``wrk`` (Debian package) in another process; each cell runs
 ``--duration`` seconds after a warm-up. Reported: req/s, p50, p99, the ratio of the
