@@ -13,10 +13,9 @@ vectors, as in SR-GNN.
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from typing import Any
+
 from torch import Tensor, nn
-from torch_geometric.utils import scatter, softmax
 
 from cosmo.gnn.session.graph import SessionGraphBatch
 from cosmo.gnn.session.srgnn import SRGNN
@@ -28,8 +27,10 @@ class PosSRGNN(SRGNN):
     r"""SR-GNN whose attention readout also sees each node's reversed position.
 
     Args:
-        num_items, hidden, num_steps, normalize, scale, dropout, sparse: as for :class:`SRGNN`.
+        num_items: largest item id.
         max_positions: distinct positions embedded; older clicks share the last one.
+        **kwargs: ``hidden``, ``num_steps``, ``normalize``, ``scale``, ``dropout``, ``sparse``
+            as for :class:`SRGNN`.
 
     Shapes:
         - **input:** a :class:`SessionGraphBatch` with :math:`N` nodes (and ``position``
@@ -38,20 +39,10 @@ class PosSRGNN(SRGNN):
           :math:`(B, \text{num\_items} + 1)` from :meth:`score`
     """
 
-    def __init__(
-        self,
-        num_items: int,
-        hidden: int = 100,
-        num_steps: int = 1,
-        normalize: bool = True,
-        scale: float = 12.0,
-        dropout: float = 0.1,
-        sparse: bool = False,
-        max_positions: int = 20,
-    ) -> None:
+    def __init__(self, num_items: int, max_positions: int = 20, **kwargs: Any) -> None:
         self.max_positions = max_positions
-        super().__init__(num_items, hidden, num_steps, normalize, scale, dropout, sparse)
-        self.pos = nn.Embedding(max_positions, hidden)
+        super().__init__(num_items, **kwargs)
+        self.pos = nn.Embedding(max_positions, self.hidden)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -59,17 +50,9 @@ class PosSRGNN(SRGNN):
         if hasattr(self, "pos"):  # SRGNN.__init__ calls this before the embedding exists
             nn.init.normal_(self.pos.weight, std=0.1 / self.hidden**0.5)
 
-    def forward(self, data: SessionGraphBatch) -> Tensor:
+    def attention_keys(self, h: Tensor, data: SessionGraphBatch) -> Tensor:
         if data.position is None:
             raise ValueError(
                 "PosSRGNN needs node positions: build batches with build_session_batch"
             )
-        x = self.dropout(self.item_vectors(data.items))
-        h = self.conv(x, data.edge_index, data.in_weight, data.out_weight)
-        h_last = h[data.last]  # [B, F]
-        p = self.pos(data.position.clamp_max(self.max_positions - 1))  # [N, F]
-        e = self.att(torch.sigmoid(self.lin_last(h_last)[data.batch] + self.lin_node(h + p)))
-        alpha = softmax(e, data.batch, num_nodes=data.num_graphs, dim=0)
-        s_global = scatter(alpha * h, data.batch, 0, dim_size=data.num_graphs, reduce="sum")
-        s = self.lin_out(torch.cat([h_last, s_global], dim=-1))
-        return F.normalize(s, dim=-1) if self.normalize else s
+        return h + self.pos(data.position.clamp_max(self.max_positions - 1))

@@ -86,11 +86,17 @@ class SRGNN(nn.Module):
         x = self.dropout(self.item_vectors(data.items))
         h = self.conv(x, data.edge_index, data.in_weight, data.out_weight)
         h_last = h[data.last]  # [B, F]
-        e = self.att(torch.sigmoid(self.lin_last(h_last)[data.batch] + self.lin_node(h)))
+        keys = self.attention_keys(h, data)
+        e = self.att(torch.sigmoid(self.lin_last(h_last)[data.batch] + self.lin_node(keys)))
         alpha = softmax(e, data.batch, num_nodes=data.num_graphs, dim=0)
         s_global = scatter(alpha * h, data.batch, 0, dim_size=data.num_graphs, reduce="sum")
         s = self.lin_out(torch.cat([h_last, s_global], dim=-1))
         return F.normalize(s, dim=-1) if self.normalize else s
+
+    def attention_keys(self, h: Tensor, data: SessionGraphBatch) -> Tensor:
+        """Node representations ``[N, F]`` the attention readout scores (``h`` itself here;
+        :class:`~cosmo.gnn.session.pos_srgnn.PosSRGNN` adds position embeddings)."""
+        return h
 
     def score(self, data: SessionGraphBatch, candidates: Tensor | None = None) -> Tensor:
         """Scores of all items (or of ``candidates`` ``[C]`` item ids) for each session."""
