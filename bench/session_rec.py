@@ -135,6 +135,7 @@ def main() -> None:
         help="only train: --epochs, then --resume-epochs, then --final-epochs on all sessions",
     )
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--hidden", type=int, default=100, help="embedding size of a new model")
     ap.add_argument("--negatives", type=int, default=4096)
     ap.add_argument("--valid-cases", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=1)
@@ -309,6 +310,8 @@ def _name(args: argparse.Namespace, name: str) -> str:
     reversed-position variant ``pos`` instead of ``srgnn``."""
     if args.model == "pos":
         name = name.replace("srgnn", "pos")
+    if args.hidden != 100:
+        name = name.replace(".pt", f"_h{args.hidden}.pt")
     return name if args.seed == 0 else name.replace(".pt", f"_s{args.seed}.pt")
 
 
@@ -334,7 +337,12 @@ def _config(args: argparse.Namespace, epochs: int, lr: float, seed: int) -> Sess
     """Training settings of one stage (the first stage's seed is ``--seed``; later stages add
     the epochs done and ``1000 × --seed``, so every stage of every member samples anew)."""
     return SessionTrainConfig(
-        epochs=epochs, lr=lr, num_negatives=args.negatives, num_threads=args.threads, seed=seed
+        epochs=epochs,
+        lr=lr,
+        num_negatives=args.negatives,
+        num_threads=args.threads,
+        seed=seed,
+        hidden=args.hidden,
     )
 
 
@@ -381,7 +389,9 @@ def _srgnn(
         cfg = _config(args, args.resume_epochs, args.resume_lr, len(history) + 1 + 1000 * args.seed)
         out = args.out / _name(args, f"srgnn_e{len(history) + args.resume_epochs}.pt")
     else:
-        model = PosSRGNN(num_items, sparse=True) if args.model == "pos" else None
+        model = (
+            PosSRGNN(num_items, hidden=args.hidden, sparse=True) if args.model == "pos" else None
+        )
         cfg = _config(args, args.epochs, SessionTrainConfig.lr, args.seed)
         out = args.out / _name(args, "srgnn.pt")
     result = train_session_model(
