@@ -514,12 +514,13 @@ def main() -> None:
         for kind in ("ceiling", "app", "app+cache"):
             proc, port = start_server(kind, args)
             procs.append(proc)
+            zipf_cells = kind == "app+cache" and args.zipf is not None
+            plan_kind = kind if zipf_cells else kind.split("+")[0]  # with --zipf: the Zipf streams
             for k, name, bodies in plans:
-                zipf_cells = kind == "app+cache" and args.zipf is not None
-                if k != (kind if zipf_cells else kind.split("+")[0]):
-                    continue  # with --zipf, app+cache gets only the Zipf streams
+                if k != plan_kind:
+                    continue
                 check_answers(port, bodies)
-                if kind == "app+cache" and not args.zipf:
+                if kind == "app+cache" and not zipf_cells:
                     send_all(port, bodies)  # a warm cache: the cells measure the steady state
                 wrk(port, bodies, 8, args.warmup, tmp)
                 for c in concs:

@@ -43,7 +43,7 @@ from cosmo.gnn.session.data import (
     load_sessions,
     split_validation,
 )
-from cosmo.gnn.session.ensemble import load_ensemble
+from cosmo.gnn.session.ensemble import SessionEnsemble, load_session_models
 from cosmo.gnn.session.hybrid import HybridRecommender, KNNScorer, search_fusion
 from cosmo.gnn.session.pos_srgnn import PosSRGNN
 from cosmo.gnn.session.repeat import RepeatMix
@@ -204,8 +204,7 @@ def main() -> None:
     m = evaluate(model, test)
     rows.append(
         {
-            "model": f"{_kind(args.checkpoint)} + NISER norm ({len(history)} epochs in all, "
-            "sampled softmax)",
+            "model": f"{_kind(model)} + NISER norm ({len(history)} epochs in all, sampled softmax)",
             **m.as_dict(),
             "train_s": train_s,
             "s_per_epoch": per_epoch,
@@ -241,22 +240,25 @@ def main() -> None:
     if args.final_epochs and not args.final_checkpoint:
         args.final_checkpoint = [_train_final(args, model, history, train, num_items)]
     if args.final_checkpoint:
-        final = _load(args.final_checkpoint)
-        final_s = sum(_train_seconds(p) for p in args.final_checkpoint)
-        for p in args.final_checkpoint if len(args.final_checkpoint) > 1 else []:
-            t0 = time.perf_counter()
-            m = evaluate(load_session_model(p), test)
-            rows.append(
-                {"model": f"member {p.name}", **m.as_dict(), "train_s": _train_seconds(p)}
-                | {"eval_s": time.perf_counter() - t0}
-            )
-            print(rows[-1], flush=True)
+        final = load_session_models(args.final_checkpoint)
+        seconds = [_train_seconds(p) for p in args.final_checkpoint]
+        final_s = sum(seconds)
+        if isinstance(final, SessionEnsemble):
+            for p, member, member_s in zip(
+                args.final_checkpoint, final.members, seconds, strict=True
+            ):
+                t0 = time.perf_counter()
+                m = evaluate(member, test)  # type: ignore[arg-type]
+                rows.append(
+                    {"model": f"member {p.name}", **m.as_dict(), "train_s": member_s}
+                    | {"eval_s": time.perf_counter() - t0}
+                )
+                print(rows[-1], flush=True)
         t0 = time.perf_counter()
         m = evaluate(final, test)
         rows.append(
             {
-                "model": f"{_kind(args.final_checkpoint)}, then one more epoch on all "
-                "training sessions",
+                "model": f"{_kind(final)}, then one more epoch on all training sessions",
                 **m.as_dict(),
                 "train_s": train_s + final_s,
                 "s_per_epoch": per_epoch,
@@ -268,7 +270,7 @@ def main() -> None:
     m = HybridRecommender(final, knn, w, tau).evaluate(test)
     rows.append(
         {
-            "model": f"hybrid: {_kind(args.final_checkpoint or args.checkpoint)}"
+            "model": f"hybrid: {_kind(final)}"
             f"{' (all sessions)' if args.final_checkpoint else ''} × "
             f"{kname} (w={w}, τ={tau}, chosen on validation)",
             **m.as_dict(),
@@ -295,12 +297,12 @@ def _paths(text: str) -> list[Path]:
     return [Path(p) for p in text.split(",") if p.strip()]
 
 
-def _kind(paths: list[Path] | None) -> str:
-    """``SR-GNN``, or what an ensemble holds, e.g. ``ensemble (mean scores) of 3 SRGNN + 2
-    PosSRGNN``."""
-    if not paths or len(paths) == 1:
-        return "SR-GNN"
-    kinds = [torch.load(p, map_location="cpu", weights_only=False)["kind"] for p in paths]
+def _kind(model: Any) -> str:
+    """``SR-GNN``, another model's class name, or what an ensemble holds, e.g.
+    ``ensemble (mean scores) of 3 SRGNN + 2 PosSRGNN``."""
+    if not isinstance(model, SessionEnsemble):
+        return "SR-GNN" if type(model) is SRGNN else type(model).__name__
+    kinds = [type(m).__name__ for m in model.members]
     held = " + ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
     return f"ensemble (mean scores) of {held}"
 
@@ -326,11 +328,6 @@ def _history(path: Path) -> list[dict[str, Any]]:
 
 def _train_seconds(path: Path) -> float:
     return sum(float(h["seconds"]) for h in _history(path))
-
-
-def _load(paths: list[Path]) -> Any:
-    """One checkpoint's model, or the ensemble (mean scores) of several."""
-    return load_session_model(paths[0]) if len(paths) == 1 else load_ensemble(paths)
 
 
 def _config(args: argparse.Namespace, epochs: int, lr: float, seed: int) -> SessionTrainConfig:
@@ -379,7 +376,7 @@ def _srgnn(
             raise SystemExit("--resume-epochs trains one checkpoint at a time")
         for p in args.checkpoint:
             history += _history(p)
-        return _load(args.checkpoint), history
+        return load_session_models(args.checkpoint), history
     if args.checkpoint:
         model = load_session_model(args.checkpoint[0])
         history = _history(args.checkpoint[0])

@@ -43,6 +43,7 @@ _EXPORTS = {
     "KGSRGNN": "kg_srgnn",
     "SessionEnsemble": "ensemble",
     "load_ensemble": "ensemble",
+    "load_session_models": "ensemble",
     "HybridRecommender": "hybrid",
     "search_fusion": "hybrid",
     "CoBuySessions": "kg_features",

@@ -143,12 +143,12 @@ def eval_session(
     import torch
 
     from cosmo.gnn.session.data import load_cases, load_sessions, split_validation
-    from cosmo.gnn.session.ensemble import load_ensemble
+    from cosmo.gnn.session.ensemble import load_session_models
     from cosmo.gnn.session.hybrid import HybridRecommender, search_fusion
     from cosmo.gnn.session.repeat import RepeatMix
     from cosmo.gnn.session.sknn import VSKNN
     from cosmo.gnn.session.stan import STAN
-    from cosmo.gnn.session.train import evaluate, load_session_model
+    from cosmo.gnn.session.train import evaluate
 
     torch.set_num_threads(1)
     train = load_sessions(sessions)
@@ -156,7 +156,7 @@ def eval_session(
     paths = model_path or [_default_model_path(ctx)]
     model: Any = None
     if not knn_only:
-        model = load_session_model(paths[0]) if len(paths) == 1 else load_ensemble(paths)
+        model = load_session_models(paths)
     num_items = max(max(max(s) for s in train), test.max_item, model.num_items if model else 0)
     table = Table("model", f"P@{k}", f"MRR@{k}")
 

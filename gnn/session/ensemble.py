@@ -19,7 +19,7 @@ from cosmo.errors import ConfigError
 from cosmo.gnn.session.graph import SessionGraphBatch
 from cosmo.gnn.session.srgnn import SRGNN
 
-__all__ = ["SessionEnsemble", "load_ensemble"]
+__all__ = ["SessionEnsemble", "load_ensemble", "load_session_models"]
 
 
 class SessionEnsemble(nn.Module):
@@ -71,3 +71,12 @@ def load_ensemble(paths: Sequence[str | Path]) -> SessionEnsemble:
     from cosmo.gnn.session.train import load_session_model
 
     return SessionEnsemble([load_session_model(p) for p in paths]).eval()
+
+
+def load_session_models(paths: Sequence[str | Path]) -> SRGNN | SessionEnsemble:
+    """One checkpoint's model, or the ensemble (mean scores) of several."""
+    if len(paths) == 1:
+        from cosmo.gnn.session.train import load_session_model
+
+        return load_session_model(paths[0])
+    return load_ensemble(paths)

@@ -70,16 +70,15 @@ def build_session_batch(prefixes: Sequence[Sequence[int]]) -> SessionGraphBatch:
             raise ValueError(f"prefix {g} is empty")
         offset = len(items)
         local: dict[int, int] = {}
-        for it in seq:
+        back: list[int] = []  # per node: clicks from its last occurrence to the end
+        for k, it in enumerate(seq):
             if it not in local:
                 local[it] = len(local)
                 items.append(int(it))
+                back.append(0)
+            back[local[it]] = len(seq) - 1 - k
         batch.extend([g] * len(local))
-        at = dict.fromkeys(local, 0)
-        for k, it in enumerate(reversed(seq)):
-            if at[it] == 0 and it != seq[-1]:
-                at[it] = k
-        position.extend(at.values())
+        position.extend(back)
         pairs = {(local[a], local[b]) for a, b in itertools.pairwise(seq)}
         for a, b in pairs:
             src.append(a + offset)

@@ -129,7 +129,7 @@ def test_repeat_mix_adds_the_prefix_items() -> None:
 
 def test_ensemble_is_the_weighted_mean_of_its_members(tmp_path) -> None:
     from cosmo.errors import ConfigError
-    from cosmo.gnn.session.ensemble import SessionEnsemble, load_ensemble
+    from cosmo.gnn.session.ensemble import SessionEnsemble, load_ensemble, load_session_models
     from cosmo.gnn.session.train import save_session_model
 
     torch.manual_seed(0)
@@ -142,9 +142,11 @@ def test_ensemble_is_the_weighted_mean_of_its_members(tmp_path) -> None:
     cand = torch.tensor([1, 4])
     assert ens.score(g, cand).shape == (2, 2)
     # saved members load back as the equal-weight ensemble
-    loaded = load_ensemble(
-        [save_session_model(a, tmp_path / "a.pt"), save_session_model(b, tmp_path / "b.pt")]
-    )
+    paths = [save_session_model(a, tmp_path / "a.pt"), save_session_model(b, tmp_path / "b.pt")]
+    loaded = load_ensemble(paths)
+    assert isinstance(load_session_models(paths), SessionEnsemble)
+    one = load_session_models(paths[:1])
+    assert type(one) is SRGNN and torch.allclose(one.score(g), a.score(g))
     assert loaded.num_items == 5
     assert torch.allclose(loaded.score(g), (a.score(g) + b.score(g)) / 2, atol=1e-6)
     # it ranks like one model: the hybrid and the evaluation accept it
