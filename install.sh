@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Set up cosmo in ./.venv on a fresh machine: CPU torch first (so no CUDA build is pulled),
-# then cosmo with its development tools, then the system packages the browser tests use.
+# Set up cosmo in ./.venv on a fresh machine: torch first, then cosmo with its development
+# tools, then the system packages the browser tests use. Idempotent; each step prints its time.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
+TORCH_VERSION=${TORCH_VERSION:-2.13.0}
+
+step_start=0
+step() { step_start=$(date +%s); printf '[install] %s ...\n' "$1"; }
+done_step() { printf '[install] %s: %d s\n' "$1" "$(( $(date +%s) - step_start ))"; }
+
+step "venv"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-python -c "import torch" 2>/dev/null || pip install --quiet torch==2.13.0
+done_step "venv"
+
+step "torch"
+python -c "import torch" 2>/dev/null || pip install --quiet "torch==$TORCH_VERSION"
+done_step "torch"
+
+step "project"
 pip install --quiet -e ".[dev]"
+done_step "project"
+
 # Browser tests drive Debian's chromium (browser downloads do not work offline).
+step "chromium"
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
@@ -18,4 +34,5 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "note: install chromium and chromium-driver for the browser tests" >&2
   fi
 fi
+done_step "chromium"
 echo "cosmo installed in $(pwd)/.venv"

