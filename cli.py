@@ -26,7 +26,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Run the embedded FalkorDB server.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Run the graph database server (FalkorDB embedded, or Neo4j).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 _STAGES = ("kg", "ingest", "generation", "refine", "gnn", "api")
@@ -44,35 +46,59 @@ def _root(
     ctx.obj = settings
 
 
-@db_app.command("start")
-def db_start(ctx: typer.Context) -> None:
-    """Start the embedded FalkorDB server (127.0.0.1 only, AOF persistence)."""
-    from cosmo.kg.server import EmbeddedServer
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", help="falkordb (embedded, pip only) or neo4j (needs Java 17+ and Maven once)"
+    ),
+]
 
-    st = EmbeddedServer(settings_of(ctx)).start()
+
+def _server(ctx: typer.Context, backend: str | None):  # type: ignore[no-untyped-def]
+    from cosmo.kg.factory import open_server
+
+    if backend not in (None, "falkordb", "neo4j"):
+        raise typer.BadParameter(f"unknown backend {backend!r}; use falkordb or neo4j")
+    return open_server(settings_of(ctx), backend)
+
+
+@db_app.command("install")
+def db_install(ctx: typer.Context, backend: Backend = "neo4j") -> None:
+    """Fetch what the server needs, once (Neo4j: its jars, with Maven; FalkorDB: nothing)."""
+    console.print(_server(ctx, backend).install(console.print))
+
+
+@db_app.command("start")
+def db_start(
+    ctx: typer.Context,
+    backend: Backend = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the server")] = 180.0,
+) -> None:
+    """Start the database server (127.0.0.1 only; FalkorDB by default)."""
+    server = _server(ctx, backend)
+    st = server.start(timeout=timeout)
     console.print(
-        f"[green]FalkorDB is up[/] at {st.host}:{st.port} (pid {st.pid}), data in {st.data_dir}"
+        f"[green]{server.name} is up[/] at {st.host}:{st.port} (pid {st.pid}), "
+        f"data in {st.data_dir}"
     )
 
 
 @db_app.command("stop")
-def db_stop(ctx: typer.Context) -> None:
-    """Stop the embedded server started by ``cosmo db start``."""
-    from cosmo.kg.server import EmbeddedServer
-
-    stopped = EmbeddedServer(settings_of(ctx)).stop()
-    console.print("FalkorDB stopped" if stopped else "No embedded FalkorDB was running")
+def db_stop(ctx: typer.Context, backend: Backend = None) -> None:
+    """Stop the server started by ``cosmo db start``."""
+    server = _server(ctx, backend)
+    stopped = server.stop()
+    console.print(f"{server.name} stopped" if stopped else f"No {server.name} was running")
 
 
 @db_app.command("status")
-def db_status(ctx: typer.Context) -> None:
-    """Say whether the embedded server runs and answers."""
-    from cosmo.kg.server import EmbeddedServer
-
-    st = EmbeddedServer(settings_of(ctx)).status()
+def db_status(ctx: typer.Context, backend: Backend = None) -> None:
+    """Say whether the server runs and answers (exit 1 when not)."""
+    server = _server(ctx, backend)
+    st = server.status()
     state = "[green]running[/]" if st.running and st.answers else "[red]not running[/]"
     console.print(
-        f"FalkorDB {state} at {st.host}:{st.port} pid={st.pid} data={st.data_dir} {st.detail}"
+        f"{server.name} {state} at {st.host}:{st.port} pid={st.pid} data={st.data_dir} {st.detail}"
     )
     if not (st.running and st.answers):
         raise typer.Exit(1)

@@ -40,13 +40,36 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
+    neo4j_http_port: int = Field(
+        default=7474, ge=1, le=65535, description="HTTP port of the Neo4j server cosmo starts."
+    )
+    neo4j_heap: str = Field(
+        default="2g", pattern=r"^[1-9][0-9]*[kmg]$", description="JVM heap of that server."
+    )
+    neo4j_pagecache: str = Field(
+        default="1g", pattern=r"^[1-9][0-9]*[kmg]$", description="Page cache of that server."
+    )
+    neo4j_lib_dir: Path | None = Field(
+        default=None,
+        description="Neo4j's jars (resolved once with Maven); default <state_dir>/neo4j/lib.",
+    )
 
     batch_size: int = Field(default=5000, ge=1, le=1_000_000)
 
-    @field_validator("state_dir")
+    @field_validator("state_dir", "neo4j_lib_dir")
     @classmethod
-    def _expand(cls, v: Path) -> Path:
-        return v.expanduser()
+    def _expand(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
+
+    @property
+    def neo4j_dir(self) -> Path:
+        """The Neo4j server cosmo starts: its conf, data, logs and pid file."""
+        return self.state_dir / "neo4j"
+
+    @property
+    def neo4j_jars(self) -> Path:
+        """Where Neo4j's jars are resolved to (``neo4j_lib_dir`` when set)."""
+        return self.neo4j_lib_dir or self.neo4j_dir / "lib"
 
     @property
     def data_dir(self) -> Path:

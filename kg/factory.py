@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cosmo.kg.store import AsyncGraphStore, GraphStore
 from cosmo.settings import Settings
 
-__all__ = ["open_async_store", "open_store"]
+if TYPE_CHECKING:
+    from cosmo.kg.neo4j_server import Neo4jServer
+    from cosmo.kg.server import EmbeddedServer
+
+__all__ = ["open_async_store", "open_server", "open_store"]
+
+
+def open_server(settings: Settings, backend: str | None = None) -> EmbeddedServer | Neo4jServer:
+    """The database server cosmo starts for ``backend`` (default ``settings.backend``)."""
+    if (backend or settings.backend) == "neo4j":
+        from cosmo.kg.neo4j_server import Neo4jServer
+
+        return Neo4jServer(settings)
+    from cosmo.kg.server import EmbeddedServer
+
+    return EmbeddedServer(settings)
 
 
 def open_store(settings: Settings) -> GraphStore:

