@@ -72,11 +72,14 @@ def db_install(ctx: typer.Context, backend: Backend = "neo4j") -> None:
 def db_start(
     ctx: typer.Context,
     backend: Backend = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the server")] = 180.0,
+    timeout: Annotated[
+        float,
+        typer.Option(help="Seconds to wait (FalkorDB: for loading progress that has stalled)"),
+    ] = 180.0,
 ) -> None:
     """Start the database server (127.0.0.1 only; FalkorDB by default)."""
     server = _server(ctx, backend)
-    st = server.start(timeout=timeout)
+    st = server.start(timeout=timeout, say=console.print)
     console.print(
         f"[green]{server.name} is up[/] at {st.host}:{st.port} (pid {st.pid}), "
         f"data in {st.data_dir}"

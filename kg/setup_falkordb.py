@@ -3,7 +3,9 @@
 FalkorDB has no ``IF NOT EXISTS``: an index that is already there is reported as an error,
 which :func:`apply_setup` treats as success. Unique constraints are created with the
 ``GRAPH.CONSTRAINT CREATE`` command and need an exact-match index on the same property
-first; the server builds them in the background.
+first; the server builds them in the background. A constraint that exists is not asked for
+again: FalkorDB writes the command to its append-only file even when it fails, and the
+replay after a restart would then log an error for each repeat.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ def apply_setup(store: FalkorDBStore, *, embedding_dim: int | None = None) -> li
             if not _already(e):
                 raise
         done.append(stmt)
+    existing = {
+        (c["label"], tuple(c["properties"]))
+        for c in store.query("CALL db.constraints()")
+        if c.get("type") == "UNIQUE" and c.get("entitytype") == "NODE"
+    }
     for lbl, key in UNIQUE_KEYS.items():
         args = (
             "GRAPH.CONSTRAINT",
@@ -68,10 +75,11 @@ def apply_setup(store: FalkorDBStore, *, embedding_dim: int | None = None) -> li
             1,
             key,
         )
-        try:
-            store.raw_command(*args)
-        except GraphStoreError as e:
-            if not _already(e):
-                raise
+        if (lbl, (key,)) not in existing:
+            try:
+                store.raw_command(*args)
+            except GraphStoreError as e:
+                if not _already(e):
+                    raise
         done.append(" ".join(map(str, args)))
     return done
