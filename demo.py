@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from cosmo.settings import Settings
+from cosmo.core.settings import Settings
 
 if TYPE_CHECKING:
     from cosmo.kg.store import GraphStore

@@ -47,7 +47,7 @@ def run(ctx: DemoContext) -> None:
 
     from cosmo.api.serve import build_app
     from cosmo.api.settings import ApiSettings
-    from cosmo.errors import ServerError
+    from cosmo.core.errors import ServerError
 
     api = ApiSettings()
     port = _port(api.host, api.port)

@@ -221,7 +221,7 @@ def serve(kind: str, port: int, db_port: int, graph: str, state: str, profile: s
         app = ceiling_app()
     else:
         from cosmo.api import ApiSettings, create_app
-        from cosmo.settings import Settings
+        from cosmo.core.settings import Settings
 
         core = Settings(state_dir=Path(state), falkordb_port=db_port, graph=graph)
         # "app": every cache off (each request reads the graph); "app+cache": the defaults,
@@ -459,9 +459,9 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
+    from cosmo.core.settings import Settings
     from cosmo.kg.falkordb_store import FalkorDBStore
     from cosmo.kg.server import EmbeddedServer
-    from cosmo.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="cosmo-bench-"))
     args.db_port, args.graph, args.state = free_port(), "bench", str(tmp / "state")

@@ -112,7 +112,7 @@ def _mix(examples: list[Any], seed: int) -> list[Any]:
 def tune_step(args: argparse.Namespace) -> None:
     import torch
 
-    from cosmo.models import resolve_model
+    from cosmo.core.models import resolve_model
     from cosmo.refine.instruct import TuneConfig, read_examples, tune
 
     torch.set_num_threads(args.threads)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cosmo.errors import InputError, SchemaError
+from cosmo.core.errors import InputError, SchemaError
 from cosmo.generation.records import Candidate
 from cosmo.generation.runner import candidate_id
 from cosmo.ingest.readers import read_table, resolve_columns

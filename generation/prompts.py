@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ConfigError
+from cosmo.core.errors import ConfigError
 from cosmo.ingest.records import BehaviourPair
 from cosmo.kg.schema import RELATIONS, Behaviour, pair_key, relation_type
 

@@ -25,6 +25,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cosmo.core.manifest import Manifest
 from cosmo.generation.base import Generation, GenerationParams, TextGenerator
 from cosmo.generation.cache import GenerationCache, cache_key
 from cosmo.generation.parsing import drop_copied, parse_numbered
@@ -32,7 +33,6 @@ from cosmo.generation.prompts import DEFAULT_TEMPLATE_VERSION, Prompt, load_temp
 from cosmo.generation.records import Candidate
 from cosmo.ingest.records import BehaviourPair
 from cosmo.kg.schema import RELATIONS, Behaviour, normalise_text
-from cosmo.manifest import Manifest
 
 __all__ = [
     "DEFAULT_PARAMS",

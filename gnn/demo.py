@@ -32,8 +32,8 @@ def intentionqa_table(
     folds: int = 5,
 ) -> Table:
     """Accuracy of each method on both tasks, as a rich table."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
-    from cosmo.errors import InputError
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.errors import InputError
     from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, load_task, query_text
     from cosmo.gnn.iqa_scorer import cross_validate
     from cosmo.gnn.tables import read_export
@@ -86,7 +86,7 @@ def intentionqa_table(
 
 def run(ctx: DemoContext) -> None:
     """Export, train a small GraphSAGE, write embeddings back, score IntentionQA."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.gnn.embed import TrainConfig
     from cosmo.gnn.pipeline import export_graph, train_and_embed
     from cosmo.gnn.tables import read_store

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.kg.schema import query_key
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.ingest.readers import read_table, resolve_columns
 from cosmo.ingest.records import CoBuy, Product, SearchBuy
 from cosmo.ingest.validate import Loaded

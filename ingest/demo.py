@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cosmo.core.manifest import Manifest
 from cosmo.ingest import SAMPLE_DIR
 from cosmo.ingest.adapters import read_intentionqa
 from cosmo.ingest.pipeline import ingest_files, read_artifacts, write_frame
 from cosmo.ingest.sampling import SampleConfig, sample_pairs, write_sample
-from cosmo.manifest import Manifest
 
 if TYPE_CHECKING:
     from cosmo.demo import DemoContext

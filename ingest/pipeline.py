@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
 from cosmo.ingest.records import CoBuy, Product, SearchBuy
 from cosmo.ingest.validate import Loaded, load_catalogue, load_co_buy, load_search_buy
-from cosmo.manifest import Manifest
 
 __all__ = [
     "IngestResult",

@@ -4,7 +4,7 @@ Every row comes back with the line it came from (1-based; the CSV header is line
 so the first data row of a CSV is line 2; JSONL line N is line N; a Parquet row's
 "line" is its row number + 1, as if it had a header). Rows that cannot be read at all
 (bytes that are not UTF-8, a CSV row with the wrong number of fields, a JSONL line that
-is not a JSON object) are returned as :class:`~cosmo.errors.InputError` rejects, so the
+is not a JSON object) are returned as :class:`~cosmo.core.errors.InputError` rejects, so the
 good rows are still processed. Problems that make the whole file unusable (missing,
 unknown format, no header, missing required columns) raise :class:`InputError`.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 
 __all__ = ["FORMATS", "RawRow", "RawTable", "detect_format", "read_table", "resolve_columns"]
 

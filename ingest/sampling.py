@@ -41,9 +41,9 @@ from typing import Any
 
 import pandas as pd
 
+from cosmo.core.manifest import Manifest
 from cosmo.ingest.records import BehaviourPair, CoBuy, Product, SearchBuy
 from cosmo.kg.schema import pair_key, query_key
-from cosmo.manifest import Manifest
 
 __all__ = ["SampleConfig", "SampleResult", "query_specificity", "sample_pairs", "write_sample"]
 

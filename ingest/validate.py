@@ -1,7 +1,7 @@
 """Validate catalogue, search-buy and co-buy files into records, keeping the good rows.
 
 Each loader returns a :class:`Loaded`: the valid, normalised, de-duplicated records, and
-one :class:`~cosmo.errors.InputError` per rejected row naming file, line and field.
+one :class:`~cosmo.core.errors.InputError` per rejected row naming file, line and field.
 Normalisation:
 
 * queries are compared by :func:`cosmo.kg.schema.query_key` (NFKC, lower case, single
@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.ingest.readers import RawTable, read_table, resolve_columns
 from cosmo.ingest.records import CoBuy, Product, SearchBuy
 from cosmo.kg.schema import query_key

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,
@@ -42,8 +42,8 @@ from cosmo.kg.versions import begin_run, finish_run
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cosmo.core.settings import Settings
     from cosmo.kg.falkordb_store import FalkorDBStore
-    from cosmo.settings import Settings
 
 __all__ = [
     "bulk_load_if_empty",

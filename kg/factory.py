@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cosmo.core.settings import Settings
 from cosmo.kg.store import AsyncGraphStore, GraphStore
-from cosmo.settings import Settings
 
 if TYPE_CHECKING:
     from cosmo.kg.neo4j_server import Neo4jServer

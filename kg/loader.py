@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import file_digest
 from cosmo.kg.batches import LazyRows, Planned, run_batches
 from cosmo.kg.schema import label, query_key, relation_type
 from cosmo.kg.store import GraphStore, WriteSummary
 from cosmo.kg.validate import RowError, read_table, validate_triples
 from cosmo.kg.versions import begin_run, checkpoint, finish_run
-from cosmo.manifest import file_digest
 
 __all__ = [
     "LoadReport",

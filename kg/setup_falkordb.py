@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cosmo.errors import GraphStoreError
+from cosmo.core.errors import GraphStoreError
 from cosmo.kg.schema import RELATIONS
 
 if TYPE_CHECKING:

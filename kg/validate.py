@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.kg.records import MAX_TAIL, KnowledgeTriple
 from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.kg.schema import RELATIONS
 from cosmo.kg.store import GraphStore, WriteSummary
 

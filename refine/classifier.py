@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError, ModelError
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError, ModelError
 from cosmo.generation.records import Candidate
 from cosmo.kg.schema import RELATIONS, relation_type
 from cosmo.refine.overlap import containment

@@ -24,7 +24,7 @@ DEMO_INTENTIONQA_PAIRS = 50
 
 
 def run(ctx: DemoContext) -> None:
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.intentionqa import intentionqa_candidates
     from cosmo.refine.io import read_candidates
     from cosmo.refine.run import run_refine, train_classifier

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError
 from cosmo.generation.records import Candidate
 from cosmo.kg.schema import RELATIONS, pair_key
 from cosmo.refine.calibration import calibration_report

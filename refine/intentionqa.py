@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.generation.records import Candidate
 from cosmo.kg.schema import Behaviour
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.generation.records import Candidate
 from cosmo.kg.records import TRIPLE_COLUMNS, KnowledgeTriple
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
 from cosmo.generation.records import Candidate
-from cosmo.manifest import Manifest
 from cosmo.refine.classifier import QualityClassifier
 from cosmo.refine.funnel import write_funnel
 from cosmo.refine.io import read_candidates, write_triples

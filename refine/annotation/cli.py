@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["register"]
 
@@ -49,7 +49,7 @@ def sample_cmd(
     db: DbOpt = None,
 ) -> None:
     """Add a weighted sample (tail frequency × head popularity) of candidates to the store."""
-    from cosmo.errors import InputError
+    from cosmo.core.errors import InputError
     from cosmo.refine.annotation.items import candidates_from_intentionqa, read_candidates
     from cosmo.refine.annotation.sampling import weighted_sample
 
@@ -174,7 +174,7 @@ def adjudicate_cmd(
     db: DbOpt = None,
 ) -> None:
     """Resolve disagreements by majority, or record an adjudicator's decision on one."""
-    from cosmo.errors import InputError
+    from cosmo.core.errors import InputError
     from cosmo.refine.annotation.review import adjudicate, decide
 
     store = _store(ctx, db)

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cosmo.errors import InputError
-from cosmo.manifest import Manifest
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
 from cosmo.refine.annotation.items import QUESTIONS, Label
 from cosmo.refine.annotation.store import AnnotationStore
 

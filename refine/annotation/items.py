@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.generation.records import Candidate
 from cosmo.kg.schema import Behaviour
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.generation.records import Candidate
 from cosmo.refine.annotation.items import QUESTIONS, Label
 

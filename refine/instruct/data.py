@@ -29,10 +29,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
 from cosmo.generation.records import Candidate
 from cosmo.kg.schema import pair_key
-from cosmo.manifest import Manifest
 
 __all__ = [
     "TASKS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cosmo.errors import ConfigError
+from cosmo.core.errors import ConfigError
 from cosmo.generation.parsing import drop_copied, parse_numbered
 from cosmo.generation.prompts import load_templates
 from cosmo.ingest.records import BehaviourPair

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cosmo.core.manifest import read_manifest
 from cosmo.generation.base import Generation, GenerationParams
 from cosmo.generation.cache import GenerationCache
 from cosmo.generation.runner import GenerateConfig, run_generation, write_candidates
 from cosmo.ingest.records import BehaviourPair
-from cosmo.manifest import read_manifest
 
 PAIRS = [
     BehaviourPair(

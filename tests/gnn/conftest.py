@@ -12,7 +12,7 @@ import pytest
 
 
 class HashEmbedder:
-    """A fake :class:`cosmo.embeddings.Embedder`: bag of hashed words, unit length."""
+    """A fake :class:`cosmo.core.embeddings.Embedder`: bag of hashed words, unit length."""
 
     def __init__(self, dim: int = 16) -> None:
         self.dim = dim
@@ -35,7 +35,7 @@ def hash_embedder() -> HashEmbedder:
 @pytest.fixture(scope="session")
 def minilm():  # type: ignore[no-untyped-def]
     """The real packaged MiniLM, loaded once for the session."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 

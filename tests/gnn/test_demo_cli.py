@@ -24,7 +24,7 @@ def test_gnn_help_lists_the_commands() -> None:
 @pytest.mark.slow
 def test_export_then_train_from_an_export_folder(tmp_path: Path, tiny_tables) -> None:  # type: ignore[no-untyped-def]
     from cosmo.cli import app
-    from cosmo.manifest import read_manifest
+    from cosmo.core.manifest import read_manifest
 
     tiny_tables.write_parquet(tmp_path / "kg")
     runner = CliRunner()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cosmo.errors import GraphStoreError
+from cosmo.core.errors import GraphStoreError
 from cosmo.kg.batches import LazyRows, Planned, run_batches
 from cosmo.kg.loader import plan_writes
 from cosmo.kg.schema import pair_key

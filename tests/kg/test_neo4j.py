@@ -11,11 +11,11 @@ import os
 import pytest
 from pydantic import SecretStr
 
+from cosmo.core.settings import Settings
 from cosmo.cypher import saved_queries
 from cosmo.kg.loader import load_triples_file
 from cosmo.kg.neo4j_store import Neo4jStore
 from cosmo.kg.versions import graph_stats
-from cosmo.settings import Settings
 
 pytestmark = pytest.mark.neo4j
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.refine.io import read_candidates, write_triples
 from cosmo.refine.labels import candidates_for_labels, read_labels
 

@@ -32,7 +32,7 @@ def file_digest(path: Path, *, chunk: int = 1 << 20) -> str:
 
 def code_version() -> str:
     """The package version plus the git commit of the checkout, when there is one."""
-    from cosmo import __version__
+    from cosmo.core import __version__
 
     repo = Path(__file__).resolve().parent
     try:
