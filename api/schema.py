@@ -38,7 +38,7 @@ from cosmo.api.types import (
     paging,
 )
 from cosmo.core.errors import SchemaError
-from cosmo.kg.schema import normalise_text, query_key, relation_type
+from cosmo.core.schema import normalise_text, query_key, relation_type
 
 __all__ = ["Mutation", "Query", "build_schema"]
 

@@ -6,7 +6,7 @@ Run by hand (it prints a table; numbers depend on the machine and on what else r
     nice -n 10 python bench/api.py --profile       # also write a pyinstrument profile
 
 It starts an embedded FalkorDB in a temporary folder, writes a synthetic graph with the
-schema of ``cosmo.kg.schema`` in ``UNWIND`` batches, then serves (each in its own process,
+schema of ``cosmo.core.schema`` in ``UNWIND`` batches, then serves (each in its own process,
 one uvicorn worker):
 
 * ``ceiling``: FastAPI + Strawberry whose resolver returns constants (ParserCache and
@@ -94,7 +94,7 @@ def free_port() -> int:
 # -- the synthetic graph ------------------------------------------------------------------
 def build_graph(store: Any, *, seed: int = 0, per_product: int = 12, per_query: int = 10) -> int:
     """Write products, queries, intentions, behaviour and knowledge edges; return edge count."""
-    from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, relation_type
+    from cosmo.core.schema import RELATION_TAIL_TYPES, RELATIONS, relation_type
 
     r = random.Random(seed)
     rels = list(RELATIONS)

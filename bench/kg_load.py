@@ -36,11 +36,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from cosmo.core.schema import RELATIONS, intention_id
 from cosmo.core.settings import Settings
 from cosmo.kg.bulk import bulk_load_if_empty, write_bulk_csvs
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.loader import WriteStep, load_triples_file, plan_writes
-from cosmo.kg.schema import RELATIONS, intention_id
 from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.validate import read_table, validate_triples
 from cosmo.kg.versions import graph_stats

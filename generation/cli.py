@@ -59,11 +59,11 @@ def generate(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from cosmo.core.schema import RELATIONS, relation_type
     from cosmo.generation.backends import make_generator
     from cosmo.generation.cache import GenerationCache
     from cosmo.generation.runner import GenerateConfig, read_pairs, run_generation, write_candidates
     from cosmo.generation.settings import GenerationSettings
-    from cosmo.kg.schema import RELATIONS, relation_type
 
     settings = settings_of(ctx)
     overrides: dict[str, Any] = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cosmo.core.schema import pair_key
 from cosmo.generation.base import GenerationParams, TextGenerator
 from cosmo.generation.cache import GenerationCache
 from cosmo.generation.folkscope import import_intentionqa
 from cosmo.generation.runner import GenerateConfig, read_pairs, run_generation, write_candidates
-from cosmo.kg.schema import pair_key
 
 if TYPE_CHECKING:
     from cosmo.demo import DemoContext

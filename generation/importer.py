@@ -34,10 +34,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from cosmo.core.errors import InputError, SchemaError
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour, normalise_text, relation_type
 from cosmo.generation.runner import candidate_id
 from cosmo.ingest.readers import read_table, resolve_columns
-from cosmo.kg.schema import Behaviour, normalise_text, relation_type
 
 __all__ = ["IMPORT_COLUMNS", "ImportResult", "import_candidates"]
 

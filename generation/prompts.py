@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from cosmo.core.errors import ConfigError
-from cosmo.ingest.records import BehaviourPair
-from cosmo.kg.schema import RELATIONS, Behaviour, pair_key, relation_type
+from cosmo.core.records import BehaviourPair
+from cosmo.core.schema import RELATIONS, Behaviour, pair_key, relation_type
 
 __all__ = [
     "DEFAULT_TEMPLATE_VERSION",

@@ -4,7 +4,7 @@ For every pair × relation the runner renders a prompt, looks the completion up 
 :class:`~cosmo.generation.cache.GenerationCache`, generates the misses in batches (storing
 each batch as soon as it is done, so a crash loses at most one batch), parses the numbered
 lists, drops tails copied from the prompt's few-shot examples, and writes
-``candidates.parquet`` (:class:`~cosmo.generation.records.Candidate` rows) with a manifest.
+``candidates.parquet`` (:class:`~cosmo.core.records.Candidate` rows) with a manifest.
 
 The manifest's ``notes.copy_rate`` is the share of parsed tails that repeated a few-shot
 answer of their own prompt (they are dropped); ``notes.prompts_with_copy_rate`` is the
@@ -26,13 +26,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cosmo.core.manifest import Manifest
+from cosmo.core.records import BehaviourPair, Candidate
+from cosmo.core.schema import RELATIONS, Behaviour, normalise_text
 from cosmo.generation.base import Generation, GenerationParams, TextGenerator
 from cosmo.generation.cache import GenerationCache, cache_key
 from cosmo.generation.parsing import drop_copied, parse_numbered
 from cosmo.generation.prompts import DEFAULT_TEMPLATE_VERSION, Prompt, load_templates
-from cosmo.generation.records import Candidate
-from cosmo.ingest.records import BehaviourPair
-from cosmo.kg.schema import RELATIONS, Behaviour, normalise_text
 
 __all__ = [
     "DEFAULT_PARAMS",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.schema import RELATIONS
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cosmo.core.errors import InputError
-from cosmo.kg.schema import RELATION_TAIL_TYPES, intention_id
+from cosmo.core.schema import RELATION_TAIL_TYPES, intention_id
 
 if TYPE_CHECKING:
     from cosmo.core.embeddings import Embedder

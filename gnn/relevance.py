@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cosmo.core.errors import InputError
-from cosmo.kg.schema import query_key
+from cosmo.core.schema import query_key
 
 if TYPE_CHECKING:
     from cosmo.gnn.intentionqa import TextVectors

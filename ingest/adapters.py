@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cosmo.core.errors import InputError
+from cosmo.core.records import CoBuy, Product, SearchBuy
+from cosmo.core.schema import query_key
 from cosmo.ingest.readers import read_table, resolve_columns
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
 from cosmo.ingest.validate import Loaded
-from cosmo.kg.schema import query_key
 
 __all__ = ["Adapted", "read_esci", "read_intentionqa"]
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
+from cosmo.core.records import CoBuy, Product, SearchBuy
 from cosmo.ingest.validate import Loaded, load_catalogue, load_co_buy, load_search_buy
 
 __all__ = [

@@ -22,7 +22,7 @@ COSMO cannot ask an LLM about every search-buy and co-buy pair, so it samples:
 4. **Random fill.** If the strata cannot fill the budget, the rest comes at random from
    the pairs not yet taken (with ``max_per_stratum`` set, strata stop at that cap and
    the fill spreads the rest of the budget across all strata at random).
-5. **De-duplication** by :func:`cosmo.kg.schema.pair_key`.
+5. **De-duplication** by :func:`cosmo.core.schema.pair_key`.
 
 Everything random uses ``random.Random(seed)``, so a seed gives the same sample. Each
 taken pair records ``reason`` (``stratum:<domain>/<type>`` or ``random_fill``) and its
@@ -42,8 +42,8 @@ from typing import Any
 import pandas as pd
 
 from cosmo.core.manifest import Manifest
-from cosmo.ingest.records import BehaviourPair, CoBuy, Product, SearchBuy
-from cosmo.kg.schema import pair_key, query_key
+from cosmo.core.records import BehaviourPair, CoBuy, Product, SearchBuy
+from cosmo.core.schema import pair_key, query_key
 
 __all__ = ["SampleConfig", "SampleResult", "query_specificity", "sample_pairs", "write_sample"]
 

@@ -4,7 +4,7 @@ Each loader returns a :class:`Loaded`: the valid, normalised, de-duplicated reco
 one :class:`~cosmo.core.errors.InputError` per rejected row naming file, line and field.
 Normalisation:
 
-* queries are compared by :func:`cosmo.kg.schema.query_key` (NFKC, lower case, single
+* queries are compared by :func:`cosmo.core.schema.query_key` (NFKC, lower case, single
   spaces, no punctuation at the ends); rows with the same key and product merge and
   their counts add up (the first surface form is kept, white space collapsed);
 * co-buy pairs are unordered: ``(b, a)`` is stored as ``(a, b)`` with ``a < b``, and
@@ -27,9 +27,9 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from cosmo.core.errors import InputError
+from cosmo.core.records import CoBuy, Product, SearchBuy
+from cosmo.core.schema import query_key
 from cosmo.ingest.readers import RawTable, read_table, resolve_columns
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
-from cosmo.kg.schema import query_key
 
 __all__ = [
     "CATALOGUE_ALIASES",

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from cosmo.core.manifest import Manifest
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.schema import RELATIONS
 from cosmo.kg.store import GraphStore
 
 __all__ = ["EXPORT_FILES", "export_graph"]

@@ -21,8 +21,8 @@ import pandas as pd
 
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import file_digest
+from cosmo.core.schema import label, query_key, relation_type
 from cosmo.kg.batches import LazyRows, Planned, run_batches
-from cosmo.kg.schema import label, query_key, relation_type
 from cosmo.kg.store import GraphStore, WriteSummary
 from cosmo.kg.validate import RowError, read_table, validate_triples
 from cosmo.kg.versions import begin_run, checkpoint, finish_run
@@ -223,7 +223,7 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
             [{"key": k, "text": t} for k, t in zip(qs["qkey"], qs["source"], strict=True)],
         )
     g["iid"] = g["intention_id"].fillna(pd.Series([None] * len(g), index=g.index, dtype="object"))
-    from cosmo.kg.schema import intention_id
+    from cosmo.core.schema import intention_id
 
     missing = g["iid"].isna()
     if missing.any():

@@ -1,7 +1,7 @@
 """Read refined-triple files and validate every row before anything is written.
 
 Checks are vectorised with pandas (a million rows validate in seconds); only rows that
-fail are passed through :class:`~cosmo.kg.records.KnowledgeTriple` to word the error.
+fail are passed through :class:`~cosmo.core.records.KnowledgeTriple` to word the error.
 Line numbers follow the file: in CSV the header is line 1, in JSONL the first record is
 line 1, in Parquet "line" is the 1-based row number.
 """
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from cosmo.core.errors import InputError
-from cosmo.kg.records import MAX_TAIL, KnowledgeTriple
-from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
+from cosmo.core.records import MAX_TAIL, KnowledgeTriple
+from cosmo.core.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
 
 __all__ = ["RowError", "ValidatedTriples", "read_table", "validate_triples"]
 

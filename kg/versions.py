@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cosmo.core.errors import InputError
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.schema import RELATIONS
 from cosmo.kg.store import GraphStore, WriteSummary
 
 __all__ = [

@@ -11,8 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cosmo.core.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.kg.records import TRIPLE_COLUMNS, KnowledgeTriple
+from cosmo.core.records import TRIPLE_COLUMNS, Candidate, KnowledgeTriple
 
 __all__ = [
     "CANDIDATE_REQUIRED",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmo.core.errors import InputError
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
 from cosmo.refine.io import read_table
 
 __all__ = ["QUESTIONS", "aggregate_labels", "candidates_for_labels", "read_labels"]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from cosmo.core.errors import ModelError
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 from cosmo.refine.text import tail_sentence
 

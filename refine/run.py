@@ -9,7 +9,7 @@ from typing import Any
 from cosmo.core.embeddings import Embedder
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
 from cosmo.refine.classifier import QualityClassifier
 from cosmo.refine.funnel import write_funnel
 from cosmo.refine.io import read_candidates, write_triples

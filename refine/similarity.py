@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cosmo.core.embeddings import Embedder
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import RELATION_TAIL_TYPES, intention_id, normalise_text, relation_type
+from cosmo.core.records import Candidate
+from cosmo.core.schema import RELATION_TAIL_TYPES, intention_id, normalise_text, relation_type
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 from cosmo.refine.text import input_texts
 

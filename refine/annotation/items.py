@@ -1,6 +1,6 @@
 """What people annotate: candidates, the five questions, and labels.
 
-An annotation item is one :class:`cosmo.generation.records.Candidate` (its ``candidate_id``
+An annotation item is one :class:`cosmo.core.records.Candidate` (its ``candidate_id``
 is the item id). Each annotator answers five yes/no questions about it.
 
 Until generation produces real candidates, :func:`candidates_from_intentionqa` turns the
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from cosmo.core.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import Behaviour
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour
 
 __all__ = [
     "QUESTIONS",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmo.core.errors import InputError
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
 from cosmo.refine.annotation.items import QUESTIONS, Label
 
 __all__ = ["AnnotationStore"]

@@ -31,8 +31,8 @@ from typing import Any
 
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import pair_key
+from cosmo.core.records import Candidate
+from cosmo.core.schema import pair_key
 
 __all__ = [
     "TASKS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cosmo.core.errors import InputError
-from cosmo.kg.schema import normalise_text
+from cosmo.core.schema import normalise_text
 from cosmo.refine.annotation import (
     QUESTIONS,
     AnnotationStore,

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from cosmo.core.manifest import read_manifest
+from cosmo.core.records import BehaviourPair
 from cosmo.generation.base import Generation, GenerationParams
 from cosmo.generation.cache import GenerationCache
 from cosmo.generation.runner import GenerateConfig, run_generation, write_candidates
-from cosmo.ingest.records import BehaviourPair
 
 PAIRS = [
     BehaviourPair(

@@ -92,8 +92,8 @@ def iqa_dir(shared_data: Path) -> Path:
 
 
 def _load_tables(store, tables) -> None:  # type: ignore[no-untyped-def]
-    """Write KG tables into a graph store with plain Cypher (the schema of cosmo.kg.schema)."""
-    from cosmo.kg.schema import relation_type
+    """Write KG tables into a graph store with plain Cypher (the schema of cosmo.core.schema)."""
+    from cosmo.core.schema import relation_type
 
     def rows(df: pd.DataFrame) -> list[dict]:
         return [

@@ -90,7 +90,7 @@ def test_labels_unknown_ids_conflicts_and_bad_answers(tmp_path: Path, small_cand
 
 
 def test_triples_written_in_the_kg_format(tmp_path: Path) -> None:
-    from cosmo.kg.records import TRIPLE_COLUMNS, KnowledgeTriple
+    from cosmo.core.records import TRIPLE_COLUMNS, KnowledgeTriple
 
     t = KnowledgeTriple(
         behaviour="co_buy",

@@ -10,7 +10,7 @@ import pytest
 
 from cosmo.core.errors import PipelineError
 from cosmo.core.manifest import read_manifest
-from cosmo.kg.records import TRIPLE_COLUMNS, KnowledgeTriple
+from cosmo.core.records import TRIPLE_COLUMNS, KnowledgeTriple
 from cosmo.refine.pipeline import refine
 from cosmo.refine.run import run_refine, train_classifier
 from cosmo.refine.settings import RefineSettings
