@@ -7,7 +7,7 @@ minutes on two CPU cores) plus the FolkScope assertions about the demo's Intenti
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cosmo.core.schema import pair_key
 from cosmo.generation.base import GenerationParams, TextGenerator
@@ -16,7 +16,7 @@ from cosmo.generation.folkscope import import_intentionqa
 from cosmo.generation.runner import GenerateConfig, read_pairs, run_generation, write_candidates
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
 
 __all__ = ["DEMO_RELATIONS", "run"]
 
@@ -26,7 +26,7 @@ N_CO_BUY = 2
 DEMO_PARAMS = GenerationParams(max_new_tokens=32, stop=("\n\n",))
 
 
-def run(ctx: DemoContext, generator: TextGenerator | None = None) -> None:
+def run(ctx: DemoContext[Any], generator: TextGenerator | None = None) -> None:
     """Generate for a few pairs, import FolkScope knowledge, write ``candidates``."""
     from cosmo.generation.hf import TransformersGenerator
 

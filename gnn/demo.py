@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
+    from cosmo.kg.store import GraphStore
 
 __all__ = ["intentionqa_table", "run"]
 
@@ -84,7 +85,7 @@ def intentionqa_table(
     return table
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[GraphStore]) -> None:
     """Export, train a small GraphSAGE, write embeddings back, score IntentionQA."""
     from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.gnn.embed import TrainConfig

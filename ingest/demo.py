@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,7 +13,7 @@ from cosmo.ingest.pipeline import ingest_files, read_artifacts, write_frame
 from cosmo.ingest.sampling import SampleConfig, sample_pairs, write_sample
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
 
 __all__ = ["run"]
 
@@ -21,7 +21,7 @@ N_INTENTIONQA_PAIRS = 150
 """IntentionQA co-buy pairs added to the demo (the first ones in file order)."""
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[Any]) -> None:
     """Write ``catalogue``, ``search_buy``, ``co_buy`` and ``pairs`` into ``ctx.artifacts``."""
     out = ctx.workdir / "ingest"
     res = ingest_files(

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
+    from cosmo.kg.store import GraphStore
 
 __all__ = ["run"]
 
@@ -18,7 +19,7 @@ def _frame(path):  # type: ignore[no-untyped-def]
     return read_table(path)[0]
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[GraphStore]) -> None:
     from cosmo.kg.loader import load_behaviour, load_triples_file
     from cosmo.kg.versions import graph_stats
 

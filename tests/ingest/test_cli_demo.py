@@ -9,9 +9,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from cosmo.cli import app
+from cosmo.core.demo import DemoContext
 from cosmo.core.manifest import read_manifest
 from cosmo.core.settings import Settings
-from cosmo.demo import DemoContext
 from cosmo.ingest.adapters import read_esci, read_intentionqa
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from cosmo.core.demo import DemoContext
 from cosmo.core.settings import Settings
-from cosmo.demo import DemoContext
 
 
 @pytest.mark.slow
