@@ -25,8 +25,8 @@ from pathlib import Path
 from cosmo.core.errors import InputError
 from cosmo.core.records import Candidate
 from cosmo.core.schema import RELATIONS, Behaviour, normalise_text
+from cosmo.core.tables import read_table, resolve_columns
 from cosmo.generation.runner import candidate_id
-from cosmo.ingest.readers import read_table, resolve_columns
 
 __all__ = ["RULES", "FolkScopeImport", "import_intentionqa", "map_assertion"]
 
@@ -208,7 +208,7 @@ class FolkScopeImport:
 
 def import_intentionqa(path: Path | str, pipeline_run: str = "folkscope-import") -> FolkScopeImport:
     """Read an IntentionQA/FolkScope JSONL and map every assertion (see the module docstring)."""
-    table = read_table(path, "jsonl")
+    table = read_table(path, "jsonl", lenient=True)
     resolve_columns(
         table, ["item_a_id", "item_b_id", "assertion"], ["item_a_name", "item_b_name", "typicality"]
     )

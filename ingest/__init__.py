@@ -1,6 +1,6 @@
 """cosmo.ingest: read, validate, normalise and sample e-commerce behaviour.
 
-* :mod:`~cosmo.ingest.readers` reads CSV, Parquet and JSONL with line numbers;
+* files are read by :mod:`cosmo.core.tables` (CSV, Parquet and JSONL, with line numbers);
 * :mod:`~cosmo.ingest.validate` turns rows into the records of :mod:`cosmo.core.records`,
   rejecting bad rows with file, line and field;
 * :mod:`~cosmo.ingest.adapters` reads IntentionQA/FolkScope and ESCI files;

@@ -14,9 +14,9 @@ __all__ = ["run"]
 
 
 def _frame(path):  # type: ignore[no-untyped-def]
-    from cosmo.kg.validate import read_table
+    from cosmo.core.tables import read_table
 
-    return read_table(path)[0]
+    return read_table(path).frame
 
 
 def run(ctx: DemoContext[GraphStore]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -12,56 +11,18 @@ from pydantic import ValidationError
 
 from cosmo.core.errors import InputError
 from cosmo.core.records import TRIPLE_COLUMNS, Candidate, KnowledgeTriple
+from cosmo.core.tables import read_table
 
 __all__ = [
     "CANDIDATE_REQUIRED",
     "candidates_from_frame",
     "read_candidates",
-    "read_table",
     "write_triples",
 ]
 
 CANDIDATE_REQUIRED: tuple[str, ...] = tuple(
     name for name, f in Candidate.model_fields.items() if f.is_required()
 )
-
-
-def read_table(path: Path) -> Any:
-    """A pandas DataFrame from a Parquet, JSONL/JSON or CSV file, with clear errors."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
-        if suffix in (".jsonl", ".json", ".ndjson"):
-            rows = []
-            with open(path, encoding="utf-8") as f:
-                for i, line in enumerate(f, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise InputError(
-                            f"not valid JSON ({e.msg}); is the file truncated?",
-                            file=str(path),
-                            line=i,
-                        ) from e
-                    if not isinstance(obj, dict):
-                        raise InputError("each line must be a JSON object", file=str(path), line=i)
-                    rows.append(obj)
-            return pd.DataFrame(rows)
-    except InputError:
-        raise
-    except Exception as e:
-        raise InputError(f"cannot read the file: {e}", file=str(path)) from e
-    raise InputError(f"unknown file type {suffix!r}; use .parquet, .jsonl or .csv", file=str(path))
 
 
 def _clean(value: Any) -> Any:
@@ -77,12 +38,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def candidates_from_frame(frame: Any, *, file: str | None = None) -> list[Candidate]:
+def candidates_from_frame(
+    frame: Any, *, file: str | None = None, lines: Sequence[int] | None = None
+) -> list[Candidate]:
     """Validate a DataFrame into :class:`Candidate` records.
 
-    Raises :class:`InputError` naming the missing column, or the line (header = line 1 for
-    CSV; row number + 1 otherwise) and field of the first bad row. Duplicate
-    ``candidate_id`` values are an error too: refinement keys everything by that id.
+    Raises :class:`InputError` naming the missing column, or the line and field of the
+    first bad row: ``lines`` are the rows' lines in the file (:class:`cosmo.core.tables.Table`),
+    by default the row number + 1, as if there were a header. Duplicate ``candidate_id``
+    values are an error too: refinement keys everything by that id.
     """
     missing = [c for c in CANDIDATE_REQUIRED if c not in frame.columns]
     if missing:
@@ -94,7 +58,9 @@ def candidates_from_frame(frame: Any, *, file: str | None = None) -> list[Candid
     fields = [c for c in frame.columns if c in Candidate.model_fields]
     out: list[Candidate] = []
     seen: dict[str, int] = {}
-    for i, row in enumerate(frame[fields].itertuples(index=False, name=None), start=2):
+    numbers = list(lines) if lines is not None else range(2, len(frame) + 2)
+    rows = frame[fields].itertuples(index=False, name=None)
+    for i, row in zip((int(n) for n in numbers), rows, strict=True):
         data = {k: _clean(v) for k, v in zip(fields, row, strict=True)}
         data = {k: v for k, v in data.items() if v is not None}
         try:
@@ -117,7 +83,8 @@ def candidates_from_frame(frame: Any, *, file: str | None = None) -> list[Candid
 
 def read_candidates(path: Path) -> list[Candidate]:
     """Candidates from ``candidates.parquet`` (or JSONL / CSV with the same columns)."""
-    return candidates_from_frame(read_table(Path(path)), file=str(path))
+    table = read_table(path)
+    return candidates_from_frame(table.frame, file=str(path), lines=table.lines)
 
 
 def write_triples(

@@ -38,6 +38,12 @@ def test_bad_value_names_line_and_field(tmp_path: Path, small_candidates) -> Non
     path.write_text("\n".join(json.dumps(r) for r in rows))
     with pytest.raises(InputError) as e:
         read_candidates(path)
+    # JSONL: the second object is on line 2; CSV: the header is line 1, so it is on line 3
+    assert e.value.line == 2 and e.value.field == "behaviour"
+    csv_path = tmp_path / "c.csv"
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    with pytest.raises(InputError) as e:
+        read_candidates(csv_path)
     assert e.value.line == 3 and e.value.field == "behaviour"
 
 
