@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cosmo.core.artifacts import write_parquet
 from cosmo.core.manifest import Manifest
 from cosmo.ingest import SAMPLE_DIR
 from cosmo.ingest.adapters import read_intentionqa
-from cosmo.ingest.pipeline import ingest_files, read_artifacts, write_frame
+from cosmo.ingest.pipeline import ingest_files, read_artifacts
 from cosmo.ingest.sampling import SampleConfig, sample_pairs, write_sample
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def run(ctx: DemoContext[Any]) -> None:
         sources["intentionqa"] = iqa_path
         # Rewrite the merged catalogue and co-buy artifacts so later stages see one set.
         for name, recs in (("catalogue", products), ("co_buy", co_buy)):
-            write_frame(pd.DataFrame([r.model_dump() for r in recs]), res.paths[name])
+            write_parquet(pd.DataFrame([r.model_dump() for r in recs]), res.paths[name])
             m = Manifest(stage=f"ingest.{name}", parameters={"demo": True})
             for k, path in sources.items():
                 m.add_input(k, path)

@@ -39,8 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from cosmo.core.artifacts import write_pairs
 from cosmo.core.manifest import Manifest
 from cosmo.core.records import BehaviourPair, CoBuy, Product, SearchBuy
 from cosmo.core.schema import pair_key, query_key
@@ -70,11 +69,6 @@ class SampleResult:
     pairs: list[BehaviourPair]
     counts: dict[str, int] = field(default_factory=dict)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [p.model_dump() for p in self.pairs], columns=list(BehaviourPair.model_fields)
-        )
 
 
 def _entropy(counts: Iterable[int]) -> float:
@@ -256,17 +250,8 @@ def write_sample(
     result: SampleResult, out: Path, config: SampleConfig, inputs: dict[str, Path]
 ) -> Path:
     """Write ``pairs.parquet`` (or the given path) and its manifest; return the path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    m = Manifest(stage="sample", parameters=asdict(config))
-    for name, path in inputs.items():
-        if path.is_file():
-            m.add_input(name, path)
-    tmp = out.with_name(out.name + ".tmp")
-    result.frame().to_parquet(tmp, index=False)
-    tmp.replace(out)
-    for k, v in result.counts.items():
-        m.count(k, v)
+    m = Manifest.for_stage("sample", parameters=asdict(config), inputs=inputs, counts=result.counts)
     m.notes["strata"] = result.strata
     m.notes["specificity"] = "1 - H(product types purchased after the query) / log2(#types)"
-    m.write(out, pairs=len(result.pairs))
-    return out
+    m.counts["pairs"] = len(result.pairs)
+    return write_pairs(result.pairs, out, m)

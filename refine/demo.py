@@ -24,9 +24,9 @@ DEMO_INTENTIONQA_PAIRS = 50
 
 
 def run(ctx: DemoContext[Any]) -> None:
+    from cosmo.core.artifacts import read_candidates
     from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.intentionqa import intentionqa_candidates
-    from cosmo.refine.io import read_candidates
     from cosmo.refine.run import run_refine, train_classifier
     from cosmo.refine.settings import RefineSettings
 

@@ -49,8 +49,9 @@ def sample_cmd(
     db: DbOpt = None,
 ) -> None:
     """Add a weighted sample (tail frequency × head popularity) of candidates to the store."""
+    from cosmo.core.artifacts import read_candidates
     from cosmo.core.errors import InputError
-    from cosmo.refine.annotation.items import candidates_from_intentionqa, read_candidates
+    from cosmo.refine.annotation.items import candidates_from_intentionqa
     from cosmo.refine.annotation.sampling import weighted_sample
 
     if (candidates is None) == (intentionqa is None):

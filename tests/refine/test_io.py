@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cosmo.core.artifacts import read_candidates, write_triples
 from cosmo.core.errors import InputError
-from cosmo.refine.io import read_candidates, write_triples
 from cosmo.refine.labels import candidates_for_labels, read_labels
 
 
