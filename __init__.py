@@ -1,10 +1,12 @@
 """cosmo: turn e-commerce behaviour into a commonsense knowledge graph and serve it.
 
-Subpackages, one per stage: :mod:`cosmo.ingest`, :mod:`cosmo.generation`,
-:mod:`cosmo.refine`, :mod:`cosmo.kg`, :mod:`cosmo.gnn`, :mod:`cosmo.api`.
+The ground floor is :mod:`cosmo.core` (settings, errors, manifests); one subpackage per
+stage stands on it: :mod:`cosmo.ingest`, :mod:`cosmo.generation`, :mod:`cosmo.refine`,
+:mod:`cosmo.kg`, :mod:`cosmo.gnn`, :mod:`cosmo.api`.
 """
 
-from cosmo.errors import (
+from cosmo.core import __version__
+from cosmo.core.errors import (
     ConfigError,
     CosmoError,
     GraphStoreError,
@@ -15,9 +17,7 @@ from cosmo.errors import (
     ServerError,
     StoreUnavailable,
 )
-from cosmo.settings import Settings
-
-__version__ = "0.1.0"
+from cosmo.core.settings import Settings
 
 __all__ = [
     "ConfigError",

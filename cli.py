@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from cosmo.clitools import console, err_console, settings_of
-from cosmo.errors import CosmoError
-from cosmo.settings import Settings
+from cosmo.core.clitools import console, err_console, settings_of
+from cosmo.core.errors import CosmoError
+from cosmo.core.settings import Settings
 
 __all__ = ["app", "main"]
 

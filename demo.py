@@ -21,64 +21,32 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from cosmo.settings import Settings
+from cosmo.core.demo import DemoContext, find_shared_data
+from cosmo.core.settings import Settings
+from cosmo.kg.store import GraphStore
 
-if TYPE_CHECKING:
-    from cosmo.kg.store import GraphStore
-
-__all__ = ["STAGES", "DemoContext", "find_shared_data", "run_demo"]
+__all__ = ["STAGES", "run_demo"]
 
 STAGES: tuple[str, ...] = ("ingest", "generation", "refine", "kg", "gnn", "api")
 
 
-@dataclass
-class DemoContext:
-    """What every demo stage gets."""
-
-    settings: Settings
-    store: GraphStore
-    workdir: Path
-    console: Console
-    shared_data: Path | None
-    serve: bool = True
-    artifacts: dict[str, Path] = field(default_factory=dict)
-    urls: dict[str, str] = field(default_factory=dict)
-
-
-def find_shared_data() -> Path | None:
-    """Public data beside the checkout (``../shared/data``) or in ``COSMO_SHARED_DATA``."""
-    env = os.environ.get("COSMO_SHARED_DATA")
-    candidates = [Path(env)] if env else []
-    repo = Path(__file__).resolve().parent
-    candidates += [repo.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
-    for c in candidates:
-        if (c / "intentionqa" / "task1.jsonl").exists():
-            return c
-    return None
-
-
 def run_demo(
     settings: Settings, *, serve: bool = True, console: Console | None = None
-) -> DemoContext:
+) -> DemoContext[GraphStore]:
     """Start the database and run every stage that is installed, in order."""
-    from cosmo.kg.factory import open_store
-    from cosmo.kg.server import EmbeddedServer
+    from cosmo.kg.factory import open_store, start_embedded
 
     console = console or Console()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("COSMO_STATE_DIR", str(settings.state_dir))
-    if settings.backend == "falkordb":
-        st = EmbeddedServer(settings).start()
-        console.print(f"[green]✓[/] FalkorDB at {st.host}:{st.port}, data in {st.data_dir}")
+    if (started := start_embedded(settings)) is not None:
+        console.print(f"[green]✓[/] {started}")
     workdir = settings.artifacts_dir / "demo"
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(
+    ctx: DemoContext[GraphStore] = DemoContext(
         settings=settings,
         store=open_store(settings),
         workdir=workdir,

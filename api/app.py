@@ -37,9 +37,9 @@ from cosmo.api.navigation import GraphRecommender, Recommender, TTLCache
 from cosmo.api.response_cache import GraphVersion, ResponseCache, ResponseCacheMiddleware
 from cosmo.api.schema import build_schema
 from cosmo.api.settings import ApiSettings
+from cosmo.core.settings import Settings
 from cosmo.generation.base import TextGenerator
 from cosmo.kg.store import AsyncGraphStore
-from cosmo.settings import Settings
 
 __all__ = ["create_app"]
 

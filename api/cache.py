@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from cosmo.errors import StoreUnavailable
+from cosmo.core.errors import StoreUnavailable
 
 __all__ = ["CacheStore", "Explanation", "FeatureStore", "Job", "redis_call"]
 

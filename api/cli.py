@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["register"]
 

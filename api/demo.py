@@ -12,7 +12,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
+    from cosmo.kg.store import GraphStore
 
 __all__ = ["run"]
 
@@ -33,7 +34,7 @@ def _port(host: str, wanted: int) -> int:
             return int(s.getsockname()[1])
 
 
-def _sample_query(ctx: DemoContext) -> str:
+def _sample_query(ctx: DemoContext[GraphStore]) -> str:
     rows = ctx.store.query(
         "MATCH (q:Query)-[s:SEARCH_BUY]->(:Product) WITH q, sum(s.count) AS n "
         "RETURN q.text AS text ORDER BY n DESC LIMIT 1"
@@ -41,13 +42,13 @@ def _sample_query(ctx: DemoContext) -> str:
     return str(rows[0]["text"]) if rows else "gift"
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[GraphStore]) -> None:
     import httpx
     import uvicorn
 
     from cosmo.api.serve import build_app
     from cosmo.api.settings import ApiSettings
-    from cosmo.errors import ServerError
+    from cosmo.core.errors import ServerError
 
     api = ApiSettings()
     port = _port(api.host, api.port)

@@ -9,7 +9,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from cosmo.errors import CosmoError, GraphStoreError, InputError, StoreUnavailable
+from cosmo.core.errors import CosmoError, GraphStoreError, InputError, StoreUnavailable
 
 __all__ = ["ErrorCodes", "code_of"]
 

@@ -18,8 +18,8 @@ from typing import Literal
 
 from cosmo.api.cache import CacheStore, Explanation, FeatureStore, Job
 from cosmo.api.graph import GraphReader
+from cosmo.core.schema import pair_key, query_key
 from cosmo.generation.base import GenerationParams, TextGenerator
-from cosmo.kg.schema import pair_key, query_key
 
 __all__ = [
     "ExplainResult",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
 from cosmo.generation.base import Generation, GenerationParams
 
 __all__ = ["TransformersGenerator"]
@@ -36,7 +36,7 @@ class TransformersGenerator:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from cosmo.models import resolve_model
+            from cosmo.core.models import resolve_model
 
             path = resolve_model(self.model_name, self.cache_dir)
             self._tok = AutoTokenizer.from_pretrained(path)

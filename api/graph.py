@@ -3,7 +3,7 @@
 Every function here takes a list of keys and answers all of them with one parameterised
 Cypher query (one database round trip), so resolvers never cause N+1 queries. Only the
 portable Cypher subset is used (see ``cypher/README.md``); relation names are checked with
-:func:`cosmo.kg.schema.relation_type` and are passed as parameters, never spliced in.
+:func:`cosmo.core.schema.relation_type` and are passed as parameters, never spliced in.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cosmo.kg.schema import relation_type
+from cosmo.core.schema import relation_type
 from cosmo.kg.store import AsyncGraphStore, Row
 
 __all__ = ["EdgePage", "GraphReader", "NodePage", "Page"]

@@ -28,7 +28,7 @@ from cosmo.api.navigation import (
     facet_rows,
 )
 from cosmo.api.response_cache import GraphVersion
-from cosmo.errors import CosmoError
+from cosmo.core.errors import CosmoError
 from cosmo.kg.store import Row
 
 __all__ = ["NavigationEntry", "NavigationStore", "precompute_navigation"]

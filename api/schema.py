@@ -37,8 +37,8 @@ from cosmo.api.types import (
     connection,
     paging,
 )
-from cosmo.errors import SchemaError
-from cosmo.kg.schema import normalise_text, query_key, relation_type
+from cosmo.core.errors import SchemaError
+from cosmo.core.schema import normalise_text, query_key, relation_type
 
 __all__ = ["Mutation", "Query", "build_schema"]
 

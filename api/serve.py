@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from cosmo.api.settings import ApiSettings
-from cosmo.settings import Settings
+from cosmo.core.settings import Settings
 
 __all__ = ["annotation_store", "build_app", "open_generator"]
 

@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from cosmo.api.context import Context
 from cosmo.api.graph import EdgePage, NodePage, Page, relations_of
 from cosmo.api.limits import ApiError, encode_cursor, page_args
-from cosmo.errors import SchemaError
+from cosmo.core.errors import SchemaError
 
 __all__ = [
     "Connection",

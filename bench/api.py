@@ -6,7 +6,7 @@ Run by hand (it prints a table; numbers depend on the machine and on what else r
     nice -n 10 python bench/api.py --profile       # also write a pyinstrument profile
 
 It starts an embedded FalkorDB in a temporary folder, writes a synthetic graph with the
-schema of ``cosmo.kg.schema`` in ``UNWIND`` batches, then serves (each in its own process,
+schema of ``cosmo.core.schema`` in ``UNWIND`` batches, then serves (each in its own process,
 one uvicorn worker):
 
 * ``ceiling``: FastAPI + Strawberry whose resolver returns constants (ParserCache and
@@ -94,7 +94,7 @@ def free_port() -> int:
 # -- the synthetic graph ------------------------------------------------------------------
 def build_graph(store: Any, *, seed: int = 0, per_product: int = 12, per_query: int = 10) -> int:
     """Write products, queries, intentions, behaviour and knowledge edges; return edge count."""
-    from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, relation_type
+    from cosmo.core.schema import RELATION_TAIL_TYPES, RELATIONS, relation_type
 
     r = random.Random(seed)
     rels = list(RELATIONS)
@@ -221,7 +221,7 @@ def serve(kind: str, port: int, db_port: int, graph: str, state: str, profile: s
         app = ceiling_app()
     else:
         from cosmo.api import ApiSettings, create_app
-        from cosmo.settings import Settings
+        from cosmo.core.settings import Settings
 
         core = Settings(state_dir=Path(state), falkordb_port=db_port, graph=graph)
         # "app": every cache off (each request reads the graph); "app+cache": the defaults,
@@ -459,9 +459,9 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
+    from cosmo.core.settings import Settings
     from cosmo.kg.falkordb_store import FalkorDBStore
     from cosmo.kg.server import EmbeddedServer
-    from cosmo.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="cosmo-bench-"))
     args.db_port, args.graph, args.state = free_port(), "bench", str(tmp / "state")

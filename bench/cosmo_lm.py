@@ -51,7 +51,7 @@ MIX_GENERATION = 300
 
 
 def build(args: argparse.Namespace) -> None:
-    from cosmo.kg.schema import pair_key
+    from cosmo.core.schema import pair_key
     from cosmo.refine.annotation import candidates_from_intentionqa
     from cosmo.refine.instruct import (
         build_instructions,
@@ -112,7 +112,7 @@ def _mix(examples: list[Any], seed: int) -> list[Any]:
 def tune_step(args: argparse.Namespace) -> None:
     import torch
 
-    from cosmo.models import resolve_model
+    from cosmo.core.models import resolve_model
     from cosmo.refine.instruct import TuneConfig, read_examples, tune
 
     torch.set_num_threads(args.threads)
@@ -160,7 +160,7 @@ def _iqa_questions(path: Path, heldout: float, seed: int) -> list[tuple[str, lis
     """Held-out IntentionQA task-1 questions: (context, options as tails, gold index)."""
     import html
 
-    from cosmo.kg.schema import pair_key
+    from cosmo.core.schema import pair_key
     from cosmo.refine.instruct import split_of
 
     out = []

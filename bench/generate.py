@@ -35,12 +35,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from cosmo.core.models import gemma_model_dir
+from cosmo.core.records import BehaviourPair
+from cosmo.core.schema import RELATIONS
 from cosmo.generation.base import Generation, GenerationParams
 from cosmo.generation.parsing import drop_copied, parse_numbered
 from cosmo.generation.prompts import Prompt, load_templates
-from cosmo.ingest.records import BehaviourPair
-from cosmo.kg.schema import RELATIONS
-from cosmo.models import gemma_model_dir
 
 REPO = Path(__file__).resolve().parents[1]
 VLLM_DIR = REPO / "scripts" / "vllm"

@@ -22,11 +22,11 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from cosmo.embeddings import SentenceTransformerEmbedder
+from cosmo.core.embeddings import SentenceTransformerEmbedder
+from cosmo.core.settings import Settings
 from cosmo.gnn.data import build_hetero
 from cosmo.gnn.embed import TrainConfig, train_link_prediction
 from cosmo.gnn.intentionqa import TextVectors, kg_from_questions, load_task
-from cosmo.settings import Settings
 
 
 class _Cached:

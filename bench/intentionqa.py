@@ -30,11 +30,11 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from cosmo.embeddings import SentenceTransformerEmbedder
+from cosmo.core.embeddings import SentenceTransformerEmbedder
+from cosmo.core.settings import Settings
 from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, load_task, query_text
 from cosmo.gnn.iqa_scorer import cross_validate
 from cosmo.gnn.tables import read_export
-from cosmo.settings import Settings
 
 
 def main() -> None:

@@ -27,11 +27,11 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kg_load import synthetic
 
+from cosmo.core.settings import Settings
 from cosmo.kg.bulk import bulk_load_if_empty
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.versions import graph_stats, list_runs
-from cosmo.settings import Settings
 
 
 def main() -> None:

@@ -36,14 +36,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from cosmo.core.schema import RELATIONS, intention_id
+from cosmo.core.settings import Settings
 from cosmo.kg.bulk import bulk_load_if_empty, write_bulk_csvs
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.loader import WriteStep, load_triples_file, plan_writes
-from cosmo.kg.schema import RELATIONS, intention_id
 from cosmo.kg.server import EmbeddedServer
-from cosmo.kg.validate import read_table, validate_triples
+from cosmo.kg.validate import read_triples
 from cosmo.kg.versions import graph_stats
-from cosmo.settings import Settings
 
 
 def synthetic(n_rels: int, seed: int = 0) -> pd.DataFrame:
@@ -109,8 +109,7 @@ def raw_merge(store: FalkorDBStore, df: pd.DataFrame, batch: int) -> None:
 
 def same_plan(path: Path) -> list[WriteStep]:
     """The loader's plan for a file (its queries and parameter rows), built before timing."""
-    df, lines = read_table(path)
-    return plan_writes(validate_triples(df, lines, file=str(path)).frame)
+    return plan_writes(read_triples(path).frame)
 
 
 def raw_merge_same(store: FalkorDBStore, steps: list[WriteStep], batch: int) -> float:

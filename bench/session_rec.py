@@ -414,7 +414,7 @@ def kg_comparison(task1: Path) -> None:
     Features: MiniLM embeddings of the title and of the intentions of the item's *training*
     pairs. Split by co-buy pair (80/20); test = ``[A] → B`` and ``[B] → A`` over all items.
     """
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.gnn.session.kg_features import intentionqa_cobuy_sessions
     from cosmo.gnn.session.kg_srgnn import KGSRGNN
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from cosmo.errors import CosmoError
+from cosmo.core.errors import CosmoError
 
 __all__ = ["SavedQuery", "saved_queries"]
 

@@ -10,6 +10,5 @@ Heavy imports (torch, transformers, vLLM) happen only inside the backends, on fi
 """
 
 from cosmo.generation.base import Generation, GenerationParams, TextGenerator
-from cosmo.generation.records import Candidate
 
-__all__ = ["Candidate", "Generation", "GenerationParams", "TextGenerator"]
+__all__ = ["Generation", "GenerationParams", "TextGenerator"]

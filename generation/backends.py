@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from cosmo.errors import ConfigError
+from cosmo.core.errors import ConfigError
 from cosmo.generation.base import TextGenerator
 from cosmo.generation.settings import GenerationSettings
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cosmo.errors import PipelineError
+from cosmo.core.errors import PipelineError
 from cosmo.generation.base import Generation, GenerationParams
 
 __all__ = ["GenerationCache", "cache_key"]

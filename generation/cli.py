@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cosmo.clitools import console, settings_of
-from cosmo.errors import InputError
+from cosmo.core.clitools import console, settings_of
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
 
 __all__ = ["register"]
 
@@ -59,11 +60,12 @@ def generate(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from cosmo.core.artifacts import read_pairs, write_candidates
+    from cosmo.core.schema import RELATIONS, relation_type
     from cosmo.generation.backends import make_generator
     from cosmo.generation.cache import GenerationCache
-    from cosmo.generation.runner import GenerateConfig, read_pairs, run_generation, write_candidates
+    from cosmo.generation.runner import GenerateConfig, run_generation
     from cosmo.generation.settings import GenerationSettings
-    from cosmo.kg.schema import RELATIONS, relation_type
 
     settings = settings_of(ctx)
     overrides: dict[str, Any] = {
@@ -99,15 +101,14 @@ def generate(
         report = run_generation(todo, generator, cache, cfg, console=console)
     target = out or settings.artifacts_dir / "generation" / "candidates.parquet"
     params = {**gs.model_dump(exclude={"api_key"}), "relations": list(rels), "pairs": len(todo)}
-    path = write_candidates(
-        report.candidates,
-        target,
-        stage="generate",
+    manifest = Manifest.for_stage(
+        "generate",
         parameters=params,
+        inputs={"pairs": src},
         counts=report.counts,
         notes=report.notes,
-        inputs={"pairs": src},
     )
+    path = write_candidates(report.candidates, target, manifest)
     console.print(", ".join(f"{k}={v}" for k, v in report.counts.items()))
     console.print(
         f"copy rate {report.notes['copy_rate']:.1%} of parsed tails; "
@@ -126,25 +127,25 @@ def import_(
     run_id: str = "import",
 ) -> None:
     """Import candidates generated elsewhere (format: see cosmo.generation.importer)."""
+    from cosmo.core.artifacts import write_candidates
     from cosmo.generation.importer import import_candidates
-    from cosmo.generation.runner import write_candidates
 
     res = import_candidates(path, pipeline_run=run_id, fmt=fmt)
     for e in res.rejects[:10]:
         console.print(f"[yellow]rejected[/] {e}")
     target = out or settings_of(ctx).artifacts_dir / "generation" / "imported.parquet"
-    write_candidates(
-        res.candidates,
-        target,
-        stage="generate.import",
+    counts = {
+        "candidates": len(res.candidates),
+        "rejected": len(res.rejects),
+        "duplicates": res.duplicates,
+    }
+    manifest = Manifest.for_stage(
+        "generate.import",
         parameters={"format": fmt or "auto"},
-        counts={
-            "candidates": len(res.candidates),
-            "rejected": len(res.rejects),
-            "duplicates": res.duplicates,
-        },
         inputs={"candidates": path},
+        counts=counts,
     )
+    write_candidates(res.candidates, target, manifest)
     console.print(
         f"Imported {len(res.candidates)} candidates ({len(res.rejects)} rejected) into {target}"
     )
@@ -158,8 +159,8 @@ def import_folkscope(
     run_id: str = "folkscope-import",
 ) -> None:
     """Import FolkScope/IntentionQA assertions as candidates, mapped to the 15 relations."""
+    from cosmo.core.artifacts import write_candidates
     from cosmo.generation.folkscope import import_intentionqa
-    from cosmo.generation.runner import write_candidates
 
     res = import_intentionqa(path, pipeline_run=run_id)
     table = Table(title="FolkScope assertions → COSMO relations")
@@ -169,20 +170,20 @@ def import_folkscope(
         table.add_row(rel, str(n))
     console.print(table)
     target = out or settings_of(ctx).artifacts_dir / "generation" / "folkscope.parquet"
-    write_candidates(
-        res.candidates,
-        target,
-        stage="generate.import_folkscope",
+    counts = {
+        "candidates": len(res.candidates),
+        "unmapped": res.unmapped,
+        "duplicates": res.duplicates,
+        "rejected": len(res.rejects),
+    }
+    manifest = Manifest.for_stage(
+        "generate.import_folkscope",
         parameters={"run_id": run_id},
-        counts={
-            "candidates": len(res.candidates),
-            "unmapped": res.unmapped,
-            "duplicates": res.duplicates,
-            "rejected": len(res.rejects),
-        },
-        notes={"by_relation": dict(res.table()), "by_rule": dict(res.by_rule)},
         inputs={"assertions": path},
+        counts=counts,
+        notes={"by_relation": dict(res.table()), "by_rule": dict(res.by_rule)},
     )
+    write_candidates(res.candidates, target, manifest)
     console.print(
         f"Imported {len(res.candidates)} candidates, {res.unmapped} assertions unmapped → {target}"
     )

@@ -7,16 +7,18 @@ minutes on two CPU cores) plus the FolkScope assertions about the demo's Intenti
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from cosmo.core.artifacts import read_pairs, write_candidates
+from cosmo.core.manifest import Manifest
+from cosmo.core.schema import pair_key
 from cosmo.generation.base import GenerationParams, TextGenerator
 from cosmo.generation.cache import GenerationCache
 from cosmo.generation.folkscope import import_intentionqa
-from cosmo.generation.runner import GenerateConfig, read_pairs, run_generation, write_candidates
-from cosmo.kg.schema import pair_key
+from cosmo.generation.runner import GenerateConfig, run_generation
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
 
 __all__ = ["DEMO_RELATIONS", "run"]
 
@@ -26,7 +28,7 @@ N_CO_BUY = 2
 DEMO_PARAMS = GenerationParams(max_new_tokens=32, stop=("\n\n",))
 
 
-def run(ctx: DemoContext, generator: TextGenerator | None = None) -> None:
+def run(ctx: DemoContext[Any], generator: TextGenerator | None = None) -> None:
     """Generate for a few pairs, import FolkScope knowledge, write ``candidates``."""
     from cosmo.generation.hf import TransformersGenerator
 
@@ -65,19 +67,18 @@ def run(ctx: DemoContext, generator: TextGenerator | None = None) -> None:
         ]
         candidates += imported
         counts["imported_folkscope"] = len(imported)
-    path = write_candidates(
-        candidates,
-        ctx.workdir / "generation" / "candidates.parquet",
-        stage="generate.demo",
+    manifest = Manifest.for_stage(
+        "generate.demo",
         parameters={
             "relations": list(DEMO_RELATIONS),
             "model": gen.model_name,
             **DEMO_PARAMS.as_dict(),
         },
+        inputs={"pairs": ctx.artifacts["pairs"]},
         counts={**counts, "candidates": len(candidates)},
         notes=report.notes,
-        inputs={"pairs": ctx.artifacts["pairs"]},
     )
+    path = write_candidates(candidates, ctx.workdir / "generation" / "candidates.parquet", manifest)
     ctx.artifacts["candidates"] = path
     ctx.console.print(
         f"{report.counts['candidates']} candidates from {gen.model_name} on {len(chosen)} pairs "

@@ -9,7 +9,7 @@ wins; assertions no rule covers (opinions such as "because he thought they were 
 product", or FolkScope's property relation, which COSMO lacks) map to none and are counted.
 
 :func:`map_assertion` returns ``(relation, tail)`` or ``None``; :func:`import_intentionqa`
-turns a whole IntentionQA file into :class:`~cosmo.generation.records.Candidate` rows with
+turns a whole IntentionQA file into :class:`~cosmo.core.records.Candidate` rows with
 ``origin="folkscope"`` and ``reference_score`` = the assertion's typicality.
 """
 
@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
+from cosmo.core.errors import InputError
+from cosmo.core.records import Candidate
+from cosmo.core.schema import RELATIONS, Behaviour, normalise_text
+from cosmo.core.tables import read_table, resolve_columns
 from cosmo.generation.runner import candidate_id
-from cosmo.ingest.readers import read_table, resolve_columns
-from cosmo.kg.schema import RELATIONS, Behaviour, normalise_text
 
 __all__ = ["RULES", "FolkScopeImport", "import_intentionqa", "map_assertion"]
 
@@ -208,7 +208,7 @@ class FolkScopeImport:
 
 def import_intentionqa(path: Path | str, pipeline_run: str = "folkscope-import") -> FolkScopeImport:
     """Read an IntentionQA/FolkScope JSONL and map every assertion (see the module docstring)."""
-    table = read_table(path, "jsonl")
+    table = read_table(path, "jsonl", lenient=True)
     resolve_columns(
         table, ["item_a_id", "item_b_id", "assertion"], ["item_a_name", "item_b_name", "typicality"]
     )

@@ -1,7 +1,7 @@
 """Backend (a): Hugging Face transformers, on CPU by default.
 
 ``TransformersGenerator("gemma3-270m")`` uses the packaged Gemma 3 270M (converted once
-to safetensors by :func:`cosmo.models.gemma_model_dir`); any Hugging Face model name or
+to safetensors by :func:`cosmo.core.models.gemma_model_dir`); any Hugging Face model name or
 local folder works too. Nothing is loaded until the first :meth:`generate` (or an explicit
 :meth:`load`). Prompts are generated in batches, left-padded, with sampling, a repetition
 penalty and stop strings; a seed makes sampling reproducible for the same batch.
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
+from cosmo.core.models import GEMMA_DEFAULT, resolve_model
 from cosmo.generation.base import Generation, GenerationParams
-from cosmo.models import GEMMA_DEFAULT, resolve_model
 
 __all__ = ["TransformersGenerator"]
 

@@ -33,11 +33,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cosmo.errors import InputError, SchemaError
-from cosmo.generation.records import Candidate
+from cosmo.core.errors import InputError, SchemaError
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour, normalise_text, relation_type
+from cosmo.core.tables import read_table, resolve_columns
 from cosmo.generation.runner import candidate_id
-from cosmo.ingest.readers import read_table, resolve_columns
-from cosmo.kg.schema import Behaviour, normalise_text, relation_type
 
 __all__ = ["IMPORT_COLUMNS", "ImportResult", "import_candidates"]
 
@@ -68,7 +68,7 @@ def import_candidates(
     path: Path | str, pipeline_run: str = "import", fmt: str | None = None
 ) -> ImportResult:
     """Read candidates in the import format (see the module docstring)."""
-    table = read_table(path, fmt)
+    table = read_table(path, fmt, lenient=True)
     cols = resolve_columns(table, REQUIRED, OPTIONAL)
     out = ImportResult(rejects=list(table.rejects))
     seen: set[str] = set()

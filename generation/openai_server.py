@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from cosmo.errors import ModelError, PipelineError
+from cosmo.core.errors import ModelError, PipelineError
 from cosmo.generation.base import Generation, GenerationParams
 
 __all__ = ["OpenAIGenerator"]

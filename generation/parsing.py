@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from cosmo.kg.schema import normalise_text
+from cosmo.core.schema import normalise_text
 
 __all__ = ["ParsedTails", "clean_tail", "drop_copied", "parse_numbered"]
 

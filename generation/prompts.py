@@ -35,9 +35,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ConfigError
-from cosmo.ingest.records import BehaviourPair
-from cosmo.kg.schema import RELATIONS, Behaviour, pair_key, relation_type
+from cosmo.core.errors import ConfigError
+from cosmo.core.records import BehaviourPair
+from cosmo.core.schema import RELATIONS, Behaviour, pair_key, relation_type
 
 __all__ = [
     "DEFAULT_TEMPLATE_VERSION",

@@ -3,8 +3,9 @@
 For every pair × relation the runner renders a prompt, looks the completion up in the
 :class:`~cosmo.generation.cache.GenerationCache`, generates the misses in batches (storing
 each batch as soon as it is done, so a crash loses at most one batch), parses the numbered
-lists, drops tails copied from the prompt's few-shot examples, and writes
-``candidates.parquet`` (:class:`~cosmo.generation.records.Candidate` rows) with a manifest.
+lists, drops tails copied from the prompt's few-shot examples, and returns
+:class:`~cosmo.core.records.Candidate` rows with counts and notes for the manifest of
+``candidates.parquet`` (:func:`cosmo.core.artifacts.write_candidates`).
 
 The manifest's ``notes.copy_rate`` is the share of parsed tails that repeated a few-shot
 answer of their own prompt (they are dropped); ``notes.prompts_with_copy_rate`` is the
@@ -18,30 +19,24 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cosmo.core.records import BehaviourPair, Candidate
+from cosmo.core.schema import RELATIONS, Behaviour, normalise_text
 from cosmo.generation.base import Generation, GenerationParams, TextGenerator
 from cosmo.generation.cache import GenerationCache, cache_key
 from cosmo.generation.parsing import drop_copied, parse_numbered
 from cosmo.generation.prompts import DEFAULT_TEMPLATE_VERSION, Prompt, load_templates
-from cosmo.generation.records import Candidate
-from cosmo.ingest.records import BehaviourPair
-from cosmo.kg.schema import RELATIONS, Behaviour, normalise_text
-from cosmo.manifest import Manifest
 
 __all__ = [
     "DEFAULT_PARAMS",
     "GenerateConfig",
     "GenerationReport",
     "candidate_id",
-    "read_pairs",
     "run_generation",
-    "write_candidates",
 ]
 
 DEFAULT_PARAMS = GenerationParams(max_new_tokens=48, stop=("\n\n",))
@@ -77,15 +72,6 @@ def candidate_id(
     """Stable hash of (pair, relation, tail, model, prompt version)."""
     blob = "\x1f".join((behaviour, source, target, relation, normalise_text(tail), model, prompt))
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
-
-
-def read_pairs(path: Path) -> list[BehaviourPair]:
-    """Read ``pairs.parquet`` written by ``cosmo sample`` (or any table with its columns)."""
-    df = pd.read_parquet(path)
-    rows = [
-        {str(k): (None if pd.isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")
-    ]
-    return [BehaviourPair(**r) for r in rows]  # type: ignore[arg-type]
 
 
 def _progress(console: Console | None) -> Progress:
@@ -210,33 +196,3 @@ def run_generation(
     )
     report.notes["most_copied"] = dict(sorted(copied_examples.items(), key=lambda kv: -kv[1])[:10])
     return report
-
-
-CANDIDATE_COLUMNS = list(Candidate.model_fields)
-
-
-def write_candidates(
-    candidates: Sequence[Candidate],
-    out: Path,
-    *,
-    stage: str,
-    parameters: dict[str, Any],
-    counts: dict[str, int],
-    notes: dict[str, Any] | None = None,
-    inputs: dict[str, Path] | None = None,
-) -> Path:
-    """Write ``candidates.parquet`` atomically, then its manifest."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    m = Manifest(stage=stage, parameters=parameters)
-    for name, path in (inputs or {}).items():
-        if path.is_file():
-            m.add_input(name, path)
-    df = pd.DataFrame([c.model_dump(mode="json") for c in candidates], columns=CANDIDATE_COLUMNS)
-    tmp = out.with_name(out.name + ".tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(out)
-    for k, v in counts.items():
-        m.count(k, v)
-    m.notes.update(notes or {})
-    m.write(out)
-    return out

@@ -7,9 +7,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cosmo.core.models import GEMMA_DEFAULT
 from cosmo.generation.base import GenerationParams
 from cosmo.generation.prompts import DEFAULT_TEMPLATE_VERSION
-from cosmo.models import GEMMA_DEFAULT
 
 __all__ = ["GenerationSettings"]
 

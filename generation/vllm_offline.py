@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ModelError, PipelineError
+from cosmo.core.errors import ModelError, PipelineError
 from cosmo.generation.base import Generation, GenerationParams
 
 __all__ = ["SETUP_HINT", "VLLMGenerator", "sampling_kwargs"]
@@ -52,7 +52,7 @@ class VLLMGenerator:
 
     Args:
         model: a local model folder, a Hugging Face name, or a cosmo alias such as
-            ``gemma3-270m`` (resolved with :func:`cosmo.models.resolve_model`).
+            ``gemma3-270m`` (resolved with :func:`cosmo.core.models.resolve_model`).
         dtype: weights and activations type (``bfloat16`` works on CPUs and GPUs).
         max_model_len: longest prompt plus completion, in tokens.
         enforce_eager: skip CUDA graph capture / compilation (faster start, small models).
@@ -99,7 +99,7 @@ class VLLMGenerator:
             from vllm import LLM, SamplingParams
         except ImportError as e:
             raise ModelError(f"{SETUP_HINT} ({e})") from e
-        from cosmo.models import resolve_model
+        from cosmo.core.models import resolve_model
 
         path = resolve_model(self.model, self.cache_dir)
         try:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["gnn_app", "register"]
 
@@ -52,7 +52,7 @@ def export(
     ] = None,
 ) -> None:
     """Build the PyG graph (MiniLM text features, id maps) and save it as graph.pt."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.gnn.pipeline import export_graph
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

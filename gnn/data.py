@@ -1,7 +1,7 @@
 """Knowledge graph → PyTorch Geometric :class:`~torch_geometric.data.HeteroData`.
 
 Node types ``product``, ``query`` and ``intention``; features ``x`` are text embeddings from
-an :class:`~cosmo.embeddings.Embedder` (MiniLM by default, passed in). Edge types::
+an :class:`~cosmo.core.embeddings.Embedder` (MiniLM by default, passed in). Edge types::
 
     (query, search_buy, product)          edge_weight = count
     (product, co_buy, product)            once per unordered pair (lower index first)
@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
-from cosmo.kg.schema import RELATIONS
-from cosmo.manifest import Manifest
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
+from cosmo.core.schema import RELATIONS
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
-    from cosmo.embeddings import Embedder
+    from cosmo.core.embeddings import Embedder
     from cosmo.gnn.tables import KGTables
 
 __all__ = [

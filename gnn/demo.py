@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
+    from cosmo.kg.store import GraphStore
 
 __all__ = ["intentionqa_table", "run"]
 
@@ -32,8 +33,8 @@ def intentionqa_table(
     folds: int = 5,
 ) -> Table:
     """Accuracy of each method on both tasks, as a rich table."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
-    from cosmo.errors import InputError
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.errors import InputError
     from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, load_task, query_text
     from cosmo.gnn.iqa_scorer import cross_validate
     from cosmo.gnn.tables import read_export
@@ -84,9 +85,9 @@ def intentionqa_table(
     return table
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[GraphStore]) -> None:
     """Export, train a small GraphSAGE, write embeddings back, score IntentionQA."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.gnn.embed import TrainConfig
     from cosmo.gnn.pipeline import export_graph, train_and_embed
     from cosmo.gnn.tables import read_store

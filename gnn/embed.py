@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cosmo.manifest import Manifest
+from cosmo.core.manifest import Manifest
 
 if TYPE_CHECKING:
     import torch
@@ -106,7 +106,7 @@ def train_link_prediction(
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from cosmo.errors import PipelineError
+    from cosmo.core.errors import PipelineError
     from cosmo.gnn.sage import HeteroSAGE
 
     cfg = config or TrainConfig()

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
-from cosmo.kg.schema import RELATION_TAIL_TYPES, intention_id
+from cosmo.core.errors import InputError
+from cosmo.core.schema import RELATION_TAIL_TYPES, intention_id
 
 if TYPE_CHECKING:
-    from cosmo.embeddings import Embedder
+    from cosmo.core.embeddings import Embedder
     from cosmo.gnn.tables import KGTables
 
 __all__ = [

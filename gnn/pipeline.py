@@ -13,12 +13,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cosmo.manifest import Manifest
+from cosmo.core.manifest import Manifest
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
-    from cosmo.embeddings import Embedder
+    from cosmo.core.embeddings import Embedder
     from cosmo.gnn.data import IdMaps
     from cosmo.gnn.embed import TrainConfig, TrainReport
     from cosmo.gnn.sage import HeteroSAGE
@@ -75,7 +75,7 @@ def load_model(path: Path) -> HeteroSAGE:
     """Load what :func:`save_model` wrote."""
     import torch
 
-    from cosmo.errors import InputError
+    from cosmo.core.errors import InputError
     from cosmo.gnn.sage import HeteroSAGE
 
     if not path.exists():

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
-from cosmo.kg.schema import query_key
+from cosmo.core.errors import InputError
+from cosmo.core.schema import query_key
 
 if TYPE_CHECKING:
     from cosmo.gnn.intentionqa import TextVectors

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 
 if TYPE_CHECKING:
     from cosmo.kg.store import GraphStore

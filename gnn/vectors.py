@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cosmo.errors import GraphStoreError, InputError
+from cosmo.core.errors import GraphStoreError, InputError
 
 if TYPE_CHECKING:
     import numpy as np

@@ -19,11 +19,11 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from cosmo.errors import InputError
-from cosmo.ingest.readers import read_table, resolve_columns
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
+from cosmo.core.errors import InputError
+from cosmo.core.records import CoBuy, Product, SearchBuy
+from cosmo.core.schema import query_key
+from cosmo.core.tables import read_table, resolve_columns
 from cosmo.ingest.validate import Loaded
-from cosmo.kg.schema import query_key
 
 __all__ = ["Adapted", "read_esci", "read_intentionqa"]
 
@@ -61,7 +61,7 @@ def _product(
 
 def read_intentionqa(path: Path | str) -> Adapted:
     """Catalogue and co-buy pairs from an IntentionQA / FolkScope JSONL file."""
-    table = read_table(path, "jsonl")
+    table = read_table(path, "jsonl", lenient=True)
     resolve_columns(table, ["item_a_id", "item_b_id", "item_a_name", "item_b_name"])
     cat: Loaded[Product] = Loaded(table.path, rejects=list(table.rejects))
     cb: Loaded[CoBuy] = Loaded(table.path)
@@ -109,7 +109,7 @@ def read_intentionqa(path: Path | str) -> Adapted:
 
 def read_esci(path: Path | str, locale: str | None = "us", fmt: str | None = None) -> Adapted:
     """Catalogue and search-buy pairs (Exact judgements) from an ESCI table."""
-    table = read_table(path, fmt)
+    table = read_table(path, fmt, lenient=True)
     cols = resolve_columns(
         table,
         ["query", "product_id", "product_title", "esci_label"],

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cosmo.clitools import console, settings_of
-from cosmo.errors import InputError
+from cosmo.core.clitools import console, settings_of
+from cosmo.core.errors import InputError
 
 __all__ = ["register"]
 

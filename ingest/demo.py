@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cosmo.core.artifacts import write_parquet
+from cosmo.core.manifest import Manifest
 from cosmo.ingest import SAMPLE_DIR
 from cosmo.ingest.adapters import read_intentionqa
-from cosmo.ingest.pipeline import ingest_files, read_artifacts, write_frame
+from cosmo.ingest.pipeline import ingest_files, read_artifacts
 from cosmo.ingest.sampling import SampleConfig, sample_pairs, write_sample
-from cosmo.manifest import Manifest
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
 
 __all__ = ["run"]
 
@@ -21,7 +22,7 @@ N_INTENTIONQA_PAIRS = 150
 """IntentionQA co-buy pairs added to the demo (the first ones in file order)."""
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[Any]) -> None:
     """Write ``catalogue``, ``search_buy``, ``co_buy`` and ``pairs`` into ``ctx.artifacts``."""
     out = ctx.workdir / "ingest"
     res = ingest_files(
@@ -46,7 +47,7 @@ def run(ctx: DemoContext) -> None:
         sources["intentionqa"] = iqa_path
         # Rewrite the merged catalogue and co-buy artifacts so later stages see one set.
         for name, recs in (("catalogue", products), ("co_buy", co_buy)):
-            write_frame(pd.DataFrame([r.model_dump() for r in recs]), res.paths[name])
+            write_parquet(pd.DataFrame([r.model_dump() for r in recs]), res.paths[name])
             m = Manifest(stage=f"ingest.{name}", parameters={"demo": True})
             for k, path in sources.items():
                 m.add_input(k, path)

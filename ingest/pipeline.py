@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from cosmo.errors import InputError
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
+from cosmo.core.artifacts import write_parquet
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
+from cosmo.core.records import CoBuy, Product, SearchBuy
 from cosmo.ingest.validate import Loaded, load_catalogue, load_co_buy, load_search_buy
-from cosmo.manifest import Manifest
 
 __all__ = [
     "IngestResult",
     "ingest_files",
     "read_artifacts",
-    "write_frame",
     "write_loaded",
     "write_rejects",
 ]
@@ -42,15 +42,6 @@ class IngestResult:
     paths: dict[str, Path] = field(default_factory=dict)
     rejects: list[InputError] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-
-def write_frame(df: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame as Parquet atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
 
 
 def write_rejects(rejects: list[InputError], path: Path) -> Path:
@@ -74,15 +65,12 @@ def write_rejects(rejects: list[InputError], path: Path) -> Path:
 def _write(name: str, loaded: Loaded, out_dir: Path, params: dict[str, object]) -> Path:
     path = out_dir / f"{name}.parquet"
     df = pd.DataFrame([r.model_dump() for r in loaded.records], columns=_COLUMNS[name])
-    write_frame(df, path)
-    m = Manifest(stage=f"ingest.{name}", parameters=params)
-    m.add_input(name, loaded.path)
-    for k, v in loaded.counts.items():
-        m.count(k, v)
+    m = Manifest.for_stage(
+        f"ingest.{name}", parameters=params, inputs={name: loaded.path}, counts=loaded.counts
+    )
     if loaded.rejects:
         m.notes["first_rejects"] = [str(e) for e in loaded.rejects[:20]]
-    m.write(path)
-    return path
+    return write_parquet(df, path, m)
 
 
 def ingest_files(

@@ -22,7 +22,7 @@ COSMO cannot ask an LLM about every search-buy and co-buy pair, so it samples:
 4. **Random fill.** If the strata cannot fill the budget, the rest comes at random from
    the pairs not yet taken (with ``max_per_stratum`` set, strata stop at that cap and
    the fill spreads the rest of the budget across all strata at random).
-5. **De-duplication** by :func:`cosmo.kg.schema.pair_key`.
+5. **De-duplication** by :func:`cosmo.core.schema.pair_key`.
 
 Everything random uses ``random.Random(seed)``, so a seed gives the same sample. Each
 taken pair records ``reason`` (``stratum:<domain>/<type>`` or ``random_fill``) and its
@@ -39,11 +39,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from cosmo.ingest.records import BehaviourPair, CoBuy, Product, SearchBuy
-from cosmo.kg.schema import pair_key, query_key
-from cosmo.manifest import Manifest
+from cosmo.core.artifacts import write_pairs
+from cosmo.core.manifest import Manifest
+from cosmo.core.records import BehaviourPair, CoBuy, Product, SearchBuy
+from cosmo.core.schema import pair_key, query_key
 
 __all__ = ["SampleConfig", "SampleResult", "query_specificity", "sample_pairs", "write_sample"]
 
@@ -70,11 +69,6 @@ class SampleResult:
     pairs: list[BehaviourPair]
     counts: dict[str, int] = field(default_factory=dict)
     strata: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [p.model_dump() for p in self.pairs], columns=list(BehaviourPair.model_fields)
-        )
 
 
 def _entropy(counts: Iterable[int]) -> float:
@@ -256,17 +250,8 @@ def write_sample(
     result: SampleResult, out: Path, config: SampleConfig, inputs: dict[str, Path]
 ) -> Path:
     """Write ``pairs.parquet`` (or the given path) and its manifest; return the path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    m = Manifest(stage="sample", parameters=asdict(config))
-    for name, path in inputs.items():
-        if path.is_file():
-            m.add_input(name, path)
-    tmp = out.with_name(out.name + ".tmp")
-    result.frame().to_parquet(tmp, index=False)
-    tmp.replace(out)
-    for k, v in result.counts.items():
-        m.count(k, v)
+    m = Manifest.for_stage("sample", parameters=asdict(config), inputs=inputs, counts=result.counts)
     m.notes["strata"] = result.strata
     m.notes["specificity"] = "1 - H(product types purchased after the query) / log2(#types)"
-    m.write(out, pairs=len(result.pairs))
-    return out
+    m.counts["pairs"] = len(result.pairs)
+    return write_pairs(result.pairs, out, m)

@@ -1,10 +1,10 @@
 """Validate catalogue, search-buy and co-buy files into records, keeping the good rows.
 
 Each loader returns a :class:`Loaded`: the valid, normalised, de-duplicated records, and
-one :class:`~cosmo.errors.InputError` per rejected row naming file, line and field.
+one :class:`~cosmo.core.errors.InputError` per rejected row naming file, line and field.
 Normalisation:
 
-* queries are compared by :func:`cosmo.kg.schema.query_key` (NFKC, lower case, single
+* queries are compared by :func:`cosmo.core.schema.query_key` (NFKC, lower case, single
   spaces, no punctuation at the ends); rows with the same key and product merge and
   their counts add up (the first surface form is kept, white space collapsed);
 * co-buy pairs are unordered: ``(b, a)`` is stored as ``(a, b)`` with ``a < b``, and
@@ -26,10 +26,10 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from cosmo.errors import InputError
-from cosmo.ingest.readers import RawTable, read_table, resolve_columns
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
-from cosmo.kg.schema import query_key
+from cosmo.core.errors import InputError
+from cosmo.core.records import CoBuy, Product, SearchBuy
+from cosmo.core.schema import query_key
+from cosmo.core.tables import Table, read_table, resolve_columns
 
 __all__ = [
     "CATALOGUE_ALIASES",
@@ -99,7 +99,7 @@ def _friendly(err: dict[str, Any], column: str) -> str:
 
 
 def _build(
-    model: type[R], values: Mapping[str, Any], table: RawTable, line: int, colmap: Mapping[str, str]
+    model: type[R], values: Mapping[str, Any], table: Table, line: int, colmap: Mapping[str, str]
 ) -> R | InputError:
     try:
         return model(**values)
@@ -120,7 +120,7 @@ def _pick(
 
 def load_catalogue(path: Path | str, fmt: str | None = None) -> Loaded[Product]:
     """Read and validate a catalogue (product_id, title, product_type, domain, brand, description)."""
-    table = read_table(path, fmt)
+    table = read_table(path, fmt, lenient=True)
     colmap = resolve_columns(
         table,
         ["product_id", "title"],
@@ -153,7 +153,7 @@ def load_catalogue(path: Path | str, fmt: str | None = None) -> Loaded[Product]:
     return out
 
 
-def _unknown(table: RawTable, line: int, column: str, pid: str) -> InputError:
+def _unknown(table: Table, line: int, column: str, pid: str) -> InputError:
     return InputError(
         f"unknown product id {pid!r} (not in the catalogue)",
         file=str(table.path),
@@ -176,7 +176,7 @@ def load_search_buy(
     path: Path | str, product_ids: Iterable[str] | None = None, fmt: str | None = None
 ) -> Loaded[SearchBuy]:
     """Read search-buy rows (query, product_id, count or timestamp), merging repeats."""
-    table = read_table(path, fmt)
+    table = read_table(path, fmt, lenient=True)
     colmap = resolve_columns(
         table, ["query", "product_id"], ["count", "timestamp"], SEARCH_BUY_ALIASES
     )
@@ -226,7 +226,7 @@ def load_co_buy(
     path: Path | str, product_ids: Iterable[str] | None = None, fmt: str | None = None
 ) -> Loaded[CoBuy]:
     """Read co-buy rows (product_a, product_b, count); pairs are unordered and merged."""
-    table = read_table(path, fmt)
+    table = read_table(path, fmt, lenient=True)
     colmap = resolve_columns(table, ["product_a", "product_b"], ["count"], CO_BUY_ALIASES)
     known = set(product_ids) if product_ids is not None else None
     out: Loaded[CoBuy] = Loaded(table.path, rejects=list(table.rejects))

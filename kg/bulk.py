@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,
@@ -36,14 +36,14 @@ from cosmo.kg.bulk_binary import (
 )
 from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
-from cosmo.kg.validate import read_table, validate_triples
+from cosmo.kg.validate import read_triples
 from cosmo.kg.versions import begin_run, finish_run
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cosmo.core.settings import Settings
     from cosmo.kg.falkordb_store import FalkorDBStore
-    from cosmo.settings import Settings
 
 __all__ = [
     "bulk_load_if_empty",
@@ -193,8 +193,7 @@ def bulk_load_if_empty(
     if not _graph_is_empty(store):
         return None
     t0 = time.perf_counter()
-    df, lines = read_table(Path(path))
-    checked = validate_triples(df, lines, file=str(path))
+    checked = read_triples(path)
     if checked.frame.empty or len(checked.errors) / max(checked.total, 1) > max_rejected:
         first = checked.errors[0] if checked.errors else "no rows"
         raise InputError(
@@ -311,8 +310,7 @@ def bulk_build(
 
 def write_neo4j_import(path: Path, out_dir: Path) -> str:
     """Write neo4j-admin import CSVs for a triples file; return the command to run."""
-    df, lines = read_table(Path(path))
-    checked = validate_triples(df, lines, file=str(path))
+    checked = read_triples(path)
     if checked.frame.empty:
         raise InputError("no valid rows; nothing written", file=str(path))
     out = Path(out_dir)

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["register"]
 

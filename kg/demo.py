@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
+    from cosmo.kg.store import GraphStore
 
 __all__ = ["run"]
 
 
 def _frame(path):  # type: ignore[no-untyped-def]
-    from cosmo.kg.validate import read_table
+    from cosmo.core.tables import read_table
 
-    return read_table(path)[0]
+    return read_table(path).frame
 
 
-def run(ctx: DemoContext) -> None:
+def run(ctx: DemoContext[GraphStore]) -> None:
     from cosmo.kg.loader import load_behaviour, load_triples_file
     from cosmo.kg.versions import graph_stats
 

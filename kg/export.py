@@ -24,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.manifest import Manifest
+from cosmo.core.schema import RELATIONS
 from cosmo.kg.store import GraphStore
-from cosmo.manifest import Manifest
 
 __all__ = ["EXPORT_FILES", "export_graph"]
 

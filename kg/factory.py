@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cosmo.core.settings import Settings
 from cosmo.kg.store import AsyncGraphStore, GraphStore
-from cosmo.settings import Settings
 
 if TYPE_CHECKING:
     from cosmo.kg.neo4j_server import Neo4jServer
     from cosmo.kg.server import EmbeddedServer
 
-__all__ = ["open_async_store", "open_server", "open_store"]
+__all__ = ["open_async_store", "open_server", "open_store", "start_embedded"]
 
 
 def open_server(settings: Settings, backend: str | None = None) -> EmbeddedServer | Neo4jServer:
@@ -23,6 +23,19 @@ def open_server(settings: Settings, backend: str | None = None) -> EmbeddedServe
     from cosmo.kg.server import EmbeddedServer
 
     return EmbeddedServer(settings)
+
+
+def start_embedded(settings: Settings) -> str | None:
+    """Start the embedded server when ``settings`` use it; say where it is (else ``None``).
+
+    A production backend runs on its own (``docker compose up``), so nothing is started.
+    """
+    if settings.backend != "falkordb":
+        return None
+    from cosmo.kg.server import EmbeddedServer
+
+    st = EmbeddedServer(settings).start()
+    return f"FalkorDB at {st.host}:{st.port}, data in {st.data_dir}"
 
 
 def open_store(settings: Settings) -> GraphStore:

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cosmo.errors import GraphStoreError, InputError, StoreUnavailable
+from cosmo.core.errors import GraphStoreError, InputError, StoreUnavailable
 from cosmo.kg.store import Health, Row, WriteSummary, batched
 
 if TYPE_CHECKING:
     from falkordb import FalkorDB
 
-    from cosmo.settings import Settings
+    from cosmo.core.settings import Settings
 
 __all__ = ["AsyncFalkorDBStore", "FalkorDBStore", "to_plain"]
 

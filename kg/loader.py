@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import file_digest
+from cosmo.core.schema import label, query_key, relation_type
 from cosmo.kg.batches import LazyRows, Planned, run_batches
-from cosmo.kg.schema import label, query_key, relation_type
 from cosmo.kg.store import GraphStore, WriteSummary
-from cosmo.kg.validate import RowError, read_table, validate_triples
+from cosmo.kg.validate import RowError, read_triples
 from cosmo.kg.versions import begin_run, checkpoint, finish_run
-from cosmo.manifest import file_digest
 
 __all__ = [
     "LoadReport",
@@ -223,7 +223,7 @@ def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
             [{"key": k, "text": t} for k, t in zip(qs["qkey"], qs["source"], strict=True)],
         )
     g["iid"] = g["intention_id"].fillna(pd.Series([None] * len(g), index=g.index, dtype="object"))
-    from cosmo.kg.schema import intention_id
+    from cosmo.core.schema import intention_id
 
     missing = g["iid"].isna()
     if missing.any():
@@ -420,8 +420,7 @@ def load_triples_file(
     required column, or more than ``max_rejected`` (a fraction) of its rows are bad.
     """
     path = Path(path)
-    df, lines = read_table(path)
-    checked = validate_triples(df, lines, file=str(path))
+    checked = read_triples(path)
     if checked.total and len(checked.errors) / checked.total > max_rejected:
         raise InputError(
             f"{len(checked.errors)} of {checked.total} rows are invalid (first: {checked.errors[0]}); nothing was loaded",

@@ -14,7 +14,7 @@ conf files. ``cosmo db start --backend neo4j``:
    passes, writes a pid file, and returns once Bolt answers with that password.
 
 ``stop`` ends that pid only. Every failure (no Java, no Maven, a port taken, a refused
-password, a server that does not come up) raises :class:`~cosmo.errors.ServerError` with the
+password, a server that does not come up) raises :class:`~cosmo.core.errors.ServerError` with the
 fix, and leaves no server half-started.
 """
 
@@ -33,10 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cosmo.errors import ConfigError, ServerError
+from cosmo.core.errors import ConfigError, ServerError
+from cosmo.core.settings import Settings
 from cosmo.kg.procs import log_tail, read_pid, terminate
 from cosmo.kg.server import ServerStatus
-from cosmo.settings import Settings
 
 __all__ = ["POM", "Neo4jServer", "neo4j_version"]
 

@@ -11,13 +11,13 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cosmo.errors import ConfigError, GraphStoreError, StoreUnavailable
+from cosmo.core.errors import ConfigError, GraphStoreError, StoreUnavailable
 from cosmo.kg.store import Health, Row, WriteSummary, batched
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, Driver
 
-    from cosmo.settings import Settings
+    from cosmo.core.settings import Settings
 
 __all__ = ["AsyncNeo4jStore", "Neo4jStore"]
 

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cosmo.errors import ServerError
+from cosmo.core.errors import ServerError
+from cosmo.core.settings import Settings
 from cosmo.kg.procs import log_tail, read_pid, terminate
-from cosmo.settings import Settings
 
 __all__ = ["EmbeddedServer", "ServerStatus"]
 

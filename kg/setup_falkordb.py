@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cosmo.errors import GraphStoreError
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.errors import GraphStoreError
+from cosmo.core.schema import RELATIONS
 
 if TYPE_CHECKING:
     from cosmo.kg.falkordb_store import FalkorDBStore

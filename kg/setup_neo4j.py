@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.schema import RELATIONS
 
 __all__ = ["setup_statements"]
 

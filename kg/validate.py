@@ -1,15 +1,13 @@
 """Read refined-triple files and validate every row before anything is written.
 
 Checks are vectorised with pandas (a million rows validate in seconds); only rows that
-fail are passed through :class:`~cosmo.kg.records.KnowledgeTriple` to word the error.
-Line numbers follow the file: in CSV the header is line 1, in JSONL the first record is
-line 1, in Parquet "line" is the 1-based row number.
+fail are passed through :class:`~cosmo.core.records.KnowledgeTriple` to word the error.
+Line numbers follow the file (:mod:`cosmo.core.tables`): in CSV the header is line 1, in
+JSONL line N is line N, in Parquet a row's line is its row number + 1.
 """
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cosmo.errors import InputError
-from cosmo.kg.records import MAX_TAIL, KnowledgeTriple
-from cosmo.kg.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
+from cosmo.core.errors import InputError
+from cosmo.core.records import MAX_TAIL, KnowledgeTriple
+from cosmo.core.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
+from cosmo.core.tables import read_table
 
-__all__ = ["RowError", "ValidatedTriples", "read_table", "validate_triples"]
+__all__ = ["RowError", "ValidatedTriples", "read_triples", "validate_triples"]
 
 REQUIRED = ("behaviour", "source", "target", "relation", "tail")
 _REL_UPPER = {r.upper(): r for r in RELATIONS}
@@ -49,68 +48,17 @@ class ValidatedTriples:
     total: int = 0
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError("the file is empty; expected a header and rows", file=str(path))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(
-            f"byte 0x{data[e.start]:02x} is not valid UTF-8; re-encode the file as UTF-8 "
-            "(e.g. iconv -f latin1 -t utf-8)",
-            file=str(path),
-            line=line,
-        ) from e
+def read_triples(path: Path | str) -> ValidatedTriples:
+    """Read a triples file (:func:`cosmo.core.tables.read_table`) and validate every row.
 
-
-def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """Read CSV, JSONL or Parquet as strings; return the frame and each row's line number."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", file=str(path))
-    suffix = "".join(path.suffixes[-2:]).lower()
-    try:
-        if suffix.endswith(".parquet") or suffix.endswith(".pq"):
-            df = pd.read_parquet(path)
-            lines = np.arange(1, len(df) + 1)
-        elif suffix.endswith(".csv") or suffix.endswith(".tsv"):
-            text = _decode(path)
-            df = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                sep="\t" if suffix.endswith(".tsv") else ",",
-            )
-            lines = np.arange(2, len(df) + 2)
-        elif suffix.endswith(".jsonl") or suffix.endswith(".json") or suffix.endswith(".ndjson"):
-            text = _decode(path)
-            records, lines_l = [], []
-            for n, raw in enumerate(text.splitlines(), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    obj = json.loads(raw)
-                except json.JSONDecodeError as e:
-                    raise InputError(
-                        f"not valid JSON ({e.msg} at column {e.colno})", file=str(path), line=n
-                    ) from e
-                if not isinstance(obj, dict):
-                    raise InputError("each line must be a JSON object", file=str(path), line=n)
-                records.append(obj)
-                lines_l.append(n)
-            df = pd.DataFrame.from_records(records)
-            lines = np.asarray(lines_l, dtype=np.int64)
-        else:
-            raise InputError("unknown format; use .parquet, .csv, .tsv or .jsonl", file=str(path))
-    except InputError:
-        raise
-    except Exception as e:
-        raise InputError(f"could not be read: {e}", file=str(path)) from e
-    if df.empty:
+    Raises:
+        InputError: the file cannot be read whole (missing, empty, not UTF-8, a line that
+            is not JSON), has no rows, or lacks a required column.
+    """
+    table = read_table(path)
+    if table.frame.empty:
         raise InputError("the file has no rows", file=str(path))
-    return df, lines
+    return validate_triples(table.frame, table.lines, file=str(path))
 
 
 def _text(s: pd.Series) -> pd.Series:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cosmo.errors import InputError
-from cosmo.kg.schema import RELATIONS
+from cosmo.core.errors import InputError
+from cosmo.core.schema import RELATIONS
 from cosmo.kg.store import GraphStore, WriteSummary
 
 __all__ = [

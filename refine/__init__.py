@@ -10,7 +10,6 @@ and no torch.
 
 from cosmo.refine.classifier import TARGETS, QualityClassifier
 from cosmo.refine.generic import GenericnessFilter
-from cosmo.refine.io import read_candidates, write_triples
 from cosmo.refine.overlap import OverlapFilter
 from cosmo.refine.perplexity import PerplexityFilter, PerplexityScorer
 from cosmo.refine.pipeline import ClassifierFilter, RefineResult, refine
@@ -35,7 +34,5 @@ __all__ = [
     "Stage",
     "StageReport",
     "StageResult",
-    "read_candidates",
     "refine",
-    "write_triples",
 ]

@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError, ModelError
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import RELATIONS, relation_type
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError, ModelError
+from cosmo.core.records import Candidate
+from cosmo.core.schema import RELATIONS, relation_type
 from cosmo.refine.overlap import containment
 from cosmo.refine.similarity import embed_unique
 from cosmo.refine.text import head_text, tail_sentence

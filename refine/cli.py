@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["register"]
 
@@ -44,7 +44,7 @@ def refine_cmd(
     limit: Annotated[int | None, typer.Option(help="Only the first N candidates")] = None,
 ) -> None:
     """Filter candidates into knowledge triples, with a funnel report."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.run import load_input, run_refine
     from cosmo.refine.settings import RefineSettings
 
@@ -88,7 +88,7 @@ def classify_train(
     holdout: Annotated[float, typer.Option(help="Share of pairs held out for the report")] = 0.2,
 ) -> None:
     """Train the plausibility/typicality classifier on annotations; write a calibration report."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.run import train_classifier
 
     model = out or _default_out(ctx, "classifier.npz")
@@ -110,7 +110,7 @@ def classify_score(
     out: Annotated[Path | None, typer.Option(help="Scores file (.parquet/.jsonl/.csv)")] = None,
 ) -> None:
     """Add P(plausible) and P(typical) to every candidate."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.run import score_candidates
 
     path = model or _default_out(ctx, "classifier.npz")
@@ -126,7 +126,7 @@ def classify_evaluate(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Train on part of IntentionQA (split by pair), report Spearman/AUC on the rest."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.evaluate import evaluate_intentionqa
 
     m = evaluate_intentionqa(data, SentenceTransformerEmbedder(), test_share=test_share, seed=seed)

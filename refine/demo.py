@@ -10,10 +10,10 @@ writes ``ctx.artifacts["triples"]`` and ``ctx.artifacts["funnel_report"]``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
 
 __all__ = ["DEMO_MAX_CANDIDATES", "SAMPLE_ANNOTATIONS", "run"]
 
@@ -23,10 +23,10 @@ DEMO_MAX_CANDIDATES = 400
 DEMO_INTENTIONQA_PAIRS = 50
 
 
-def run(ctx: DemoContext) -> None:
-    from cosmo.embeddings import SentenceTransformerEmbedder
+def run(ctx: DemoContext[Any]) -> None:
+    from cosmo.core.artifacts import read_candidates
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.refine.intentionqa import intentionqa_candidates
-    from cosmo.refine.io import read_candidates
     from cosmo.refine.run import run_refine, train_classifier
     from cosmo.refine.settings import RefineSettings
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import RELATIONS, pair_key
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError
+from cosmo.core.records import Candidate
+from cosmo.core.schema import RELATIONS, pair_key
 from cosmo.refine.calibration import calibration_report
 from cosmo.refine.classifier import DEFAULT_C, N_SCALARS, TARGETS, QualityClassifier
 from cosmo.refine.labels import aggregate_labels

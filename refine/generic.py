@@ -16,8 +16,8 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import normalise_text, pair_key
+from cosmo.core.records import Candidate
+from cosmo.core.schema import normalise_text, pair_key
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 
 __all__ = ["GenericnessFilter", "tail_statistics"]

@@ -21,9 +21,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import Behaviour
+from cosmo.core.errors import InputError
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour
 
 __all__ = ["intentionqa_candidates", "parse_assertion", "read_intentionqa"]
 

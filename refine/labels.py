@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.refine.io import read_table
+from cosmo.core.errors import InputError
+from cosmo.core.records import Candidate
+from cosmo.core.tables import read_table
 
 __all__ = ["QUESTIONS", "aggregate_labels", "candidates_for_labels", "read_labels"]
 
@@ -75,10 +75,12 @@ def read_labels(source: Path | Any, *, need: Sequence[str] = ("plausibility",)) 
 
     if isinstance(source, (str, Path)):
         file: str | None = str(source)
-        frame = read_table(Path(source))
+        table = read_table(source)
+        frame, lines = table.frame, [int(n) for n in table.lines]
     else:
         file = None
         frame = source.copy()
+        lines = list(range(1, len(frame) + 1))
     if "candidate_id" not in frame.columns and "item_id" in frame.columns:
         frame = frame.rename(columns={"item_id": "candidate_id"})
     if "candidate_id" not in frame.columns:
@@ -96,10 +98,8 @@ def read_labels(source: Path | Any, *, need: Sequence[str] = ("plausibility",)) 
     for q in QUESTIONS:
         if q in frame.columns:
             frame[q] = [
-                _answer(
-                    v, file=file, line=i + 2 if file and file.endswith(".csv") else i + 1, field=q
-                )
-                for i, v in enumerate(frame[q].tolist())
+                _answer(v, file=file, line=n, field=q)
+                for n, v in zip(lines, frame[q].tolist(), strict=True)
             ]
             frame[q] = pd.to_numeric(frame[q], errors="coerce")
     frame["candidate_id"] = frame["candidate_id"].astype(str)
@@ -112,7 +112,7 @@ def read_labels(source: Path | Any, *, need: Sequence[str] = ("plausibility",)) 
                 raise InputError(
                     f"conflicting labels for candidate {cid!r} by annotator {ann!r}",
                     file=file,
-                    line=int(grp.index[1]) + 1,
+                    line=lines[int(grp.index[1])],
                     field="candidate_id",
                 )
         frame = frame.drop_duplicates(["candidate_id", "annotator"])

@@ -14,8 +14,8 @@ import re
 import time
 from collections.abc import Sequence
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import normalise_text
+from cosmo.core.records import Candidate
+from cosmo.core.schema import normalise_text
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 from cosmo.refine.text import input_texts
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from cosmo.errors import ModelError
-from cosmo.generation.records import Candidate
+from cosmo.core.errors import ModelError
+from cosmo.core.records import Candidate
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 from cosmo.refine.text import tail_sentence
 
@@ -67,7 +67,7 @@ class PerplexityScorer:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from cosmo.models import resolve_model
+            from cosmo.core.models import resolve_model
 
             path = resolve_model(self.model_name, self.cache_dir)
             try:

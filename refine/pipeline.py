@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import PipelineError
-from cosmo.generation.records import Candidate
-from cosmo.kg.records import KnowledgeTriple
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import PipelineError
+from cosmo.core.records import Candidate, KnowledgeTriple
 from cosmo.refine.classifier import QualityClassifier
 from cosmo.refine.generic import GenericnessFilter
 from cosmo.refine.overlap import OverlapFilter

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.manifest import Manifest
+from cosmo.core.artifacts import read_candidates, write_triples
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
+from cosmo.core.records import Candidate
 from cosmo.refine.classifier import QualityClassifier
 from cosmo.refine.funnel import write_funnel
-from cosmo.refine.io import read_candidates, write_triples
 from cosmo.refine.labels import aggregate_labels, candidates_for_labels, read_labels
 from cosmo.refine.perplexity import PerplexityScorer
 from cosmo.refine.pipeline import RefineResult, refine

@@ -1,6 +1,6 @@
 """Similarity filter and intention resolution, on sentence embeddings.
 
-Both take an :class:`cosmo.embeddings.Embedder` (pass one in; the default everywhere is
+Both take an :class:`cosmo.core.embeddings.Embedder` (pass one in; the default everywhere is
 ``SentenceTransformerEmbedder()``, the packaged MiniLM).
 
 * :class:`SimilarityFilter` drops tails that merely paraphrase the input: cosine of the
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import RELATION_TAIL_TYPES, intention_id, normalise_text, relation_type
+from cosmo.core.embeddings import Embedder
+from cosmo.core.records import Candidate
+from cosmo.core.schema import RELATION_TAIL_TYPES, intention_id, normalise_text, relation_type
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 from cosmo.refine.text import input_texts
 

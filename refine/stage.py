@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
 
 __all__ = ["Dropped", "Stage", "StageReport", "StageResult"]
 

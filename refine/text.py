@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import Behaviour
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour
 
 __all__ = ["RELATION_PHRASES", "head_text", "input_texts", "statement", "tail_sentence"]
 

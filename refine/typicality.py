@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import pair_key
+from cosmo.core.records import Candidate
+from cosmo.core.schema import pair_key
 from cosmo.refine.overlap import containment
 
 __all__ = ["ALPHAS", "TypicalityRegressor", "gold_typicality_report", "wording_features"]

@@ -69,14 +69,14 @@ def model_cache() -> Path:
 @pytest.fixture(scope="session")
 def gemma_dir(model_cache: Path) -> Path:
     """Gemma 3 270M as a safetensors folder (converted once from the packaged GGUF)."""
-    from cosmo.models import gemma_model_dir
+    from cosmo.core.models import gemma_model_dir
 
     return gemma_model_dir(model_cache)
 
 
 @pytest.fixture(scope="session")
 def minilm_dir() -> Path:
-    from cosmo.models import minilm_model_dir
+    from cosmo.core.models import minilm_model_dir
 
     return minilm_model_dir()
 
@@ -84,8 +84,8 @@ def minilm_dir() -> Path:
 @pytest.fixture(scope="session")
 def db_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Settings pointing at the session's FalkorDB server (started here, stopped at the end)."""
+    from cosmo.core.settings import Settings
     from cosmo.kg.server import EmbeddedServer
-    from cosmo.settings import Settings
 
     state = tmp_path_factory.mktemp("cosmo-state")
     settings = Settings(state_dir=state, falkordb_port=free_port(), graph="test")

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cosmo.clitools import console, settings_of
-from cosmo.errors import InputError
+from cosmo.core.clitools import console, settings_of
+from cosmo.core.errors import InputError
 
 __all__ = ["register"]
 
@@ -62,10 +62,10 @@ def train_session(
     ] = None,
 ) -> None:
     """Train SR-GNN (or the KG-enhanced variant) on every prefix → next item."""
+    from cosmo.core.manifest import Manifest
     from cosmo.gnn.session.data import expand_prefixes, load_sessions, split_validation
     from cosmo.gnn.session.kg_srgnn import KGSRGNN
     from cosmo.gnn.session.train import SessionTrainConfig, train_session_model
-    from cosmo.manifest import Manifest
 
     path = out or _default_model_path(ctx)
     all_sessions = load_sessions(sessions)

@@ -7,7 +7,7 @@ Formats (the standard preprocessed Diginetica split used by SR-GNN and GCE-GNN):
 - cases file: ``prefix<TAB>target`` per line; ``prefix`` is space-separated item ids.
 
 Item ids are 1-based; id 0 is reserved for padding. Malformed lines raise
-:class:`cosmo.errors.InputError` naming the file, line and field.
+:class:`cosmo.core.errors.InputError` naming the file, line and field.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 
 __all__ = [
     "SessionCases",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from cosmo.errors import ConfigError
+from cosmo.core.errors import ConfigError
 from cosmo.gnn.session.graph import SessionGraphBatch
 from cosmo.gnn.session.srgnn import SRGNN
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmo.embeddings import Embedder
-from cosmo.errors import InputError
+from cosmo.core.embeddings import Embedder
+from cosmo.core.errors import InputError
 from cosmo.gnn.session.data import SessionCases
 
 __all__ = ["CoBuySessions", "intention_text", "intentionqa_cobuy_sessions"]

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from cosmo.errors import ConfigError
+from cosmo.core.errors import ConfigError
 from cosmo.gnn.session.data import SessionCases
 from cosmo.gnn.session.graph import build_session_batch
 from cosmo.gnn.session.metrics import RankMetrics, rank_metrics, ranks_from_scores

@@ -16,8 +16,6 @@ from cosmo.refine.annotation.items import (
     QUESTIONS,
     Label,
     candidates_from_intentionqa,
-    read_candidates,
-    write_candidates,
 )
 from cosmo.refine.annotation.review import (
     adjudicate,
@@ -51,8 +49,6 @@ __all__ = [
     "fleiss_kappa",
     "import_labels",
     "labels_to_text",
-    "read_candidates",
     "sample_audit",
     "weighted_sample",
-    "write_candidates",
 ]

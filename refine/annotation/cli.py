@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["register"]
 
@@ -49,8 +49,9 @@ def sample_cmd(
     db: DbOpt = None,
 ) -> None:
     """Add a weighted sample (tail frequency × head popularity) of candidates to the store."""
-    from cosmo.errors import InputError
-    from cosmo.refine.annotation.items import candidates_from_intentionqa, read_candidates
+    from cosmo.core.artifacts import read_candidates
+    from cosmo.core.errors import InputError
+    from cosmo.refine.annotation.items import candidates_from_intentionqa
     from cosmo.refine.annotation.sampling import weighted_sample
 
     if (candidates is None) == (intentionqa is None):
@@ -174,7 +175,7 @@ def adjudicate_cmd(
     db: DbOpt = None,
 ) -> None:
     """Resolve disagreements by majority, or record an adjudicator's decision on one."""
-    from cosmo.errors import InputError
+    from cosmo.core.errors import InputError
     from cosmo.refine.annotation.review import adjudicate, decide
 
     store = _store(ctx, db)

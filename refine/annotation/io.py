@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cosmo.errors import InputError
-from cosmo.manifest import Manifest
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import Manifest
+from cosmo.core.tables import read_table
 from cosmo.refine.annotation.items import QUESTIONS, Label
 from cosmo.refine.annotation.store import AnnotationStore
 
@@ -145,68 +146,19 @@ def export_labels(
 
 
 # -- import -------------------------------------------------------------------------------
-def _read_jsonl(path: Path, problems: list[InputError]) -> list[tuple[int, Mapping[str, Any]]]:
-    raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    ends_clean = text.endswith("\n")
-    out: list[tuple[int, Mapping[str, Any]]] = []
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        last = i == len(lines) or (i == len(lines) - 1 and not lines[-1])
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            if last and not ends_clean:
-                msg = f"the file is truncated: the last line is cut off ({e.msg})"
-            else:
-                msg = f"not valid JSON ({e.msg} at column {e.colno})"
-            problems.append(InputError(msg, file=str(path), line=i))
-            continue
-        if not isinstance(row, dict):
-            problems.append(InputError("expected a JSON object", file=str(path), line=i))
-            continue
-        out.append((i, row))
-    return out
-
-
-def _read_csv(path: Path, problems: list[InputError]) -> list[tuple[int, Mapping[str, Any]]]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        problems.append(InputError("empty file (expected a header line)", file=str(path), line=1))
-        return []
-    header = [h.strip() for h in header]
-    missing = [c for c in ("item_id", "annotator", *QUESTIONS) if c not in header]
-    if missing:
+def _read_rows(
+    path: Path, fmt: str, problems: list[InputError]
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """The rows of a label file; unreadable lines (a truncated last line too) become problems."""
+    table = read_table(path, fmt, lenient=True)
+    problems.extend(table.rejects)
+    missing = [c for c in ("item_id", "annotator", *QUESTIONS) if c not in table.columns]
+    if fmt == "csv" and missing:
         problems.append(
             InputError("header lacks a required column", file=str(path), line=1, field=missing[0])
         )
         return []
-    out: list[tuple[int, Mapping[str, Any]]] = []
-    rows = list(reader)
-    ends_clean = text.endswith("\n")
-    line = 1
-    for n, cells in enumerate(rows):
-        line += 1
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            last = n == len(rows) - 1
-            if last and not ends_clean and len(cells) < len(header):
-                msg = (
-                    f"the file is truncated: the last row has {len(cells)} of {len(header)} fields"
-                )
-            else:
-                msg = f"row has {len(cells)} fields, the header has {len(header)}"
-            fld = header[len(cells)] if len(cells) < len(header) else None
-            problems.append(InputError(msg, file=str(path), line=line, field=fld))
-            continue
-        out.append((line, dict(zip(header, cells, strict=True))))
-    return out
+    return list(table.records())
 
 
 def import_labels(store: AnnotationStore, path: Path, *, fmt: str | None = None) -> ImportReport:
@@ -221,7 +173,7 @@ def import_labels(store: AnnotationStore, path: Path, *, fmt: str | None = None)
     f = _format_of(path, fmt)
     file = str(path)
     problems: list[InputError] = []
-    rows = _read_jsonl(path, problems) if f == "jsonl" else _read_csv(path, problems)
+    rows = _read_rows(path, f, problems)
     known = store.item_ids()
     stored = {(lab.item_id, lab.annotator): lab for lab in store.labels()}
     seen: dict[tuple[str, str], tuple[int, dict[str, bool]]] = {}

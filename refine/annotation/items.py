@@ -1,6 +1,6 @@
 """What people annotate: candidates, the five questions, and labels.
 
-An annotation item is one :class:`cosmo.generation.records.Candidate` (its ``candidate_id``
+An annotation item is one :class:`cosmo.core.records.Candidate` (its ``candidate_id``
 is the item id). Each annotator answers five yes/no questions about it.
 
 Until generation produces real candidates, :func:`candidates_from_intentionqa` turns the
@@ -15,22 +15,20 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import Behaviour
+from cosmo.core.errors import InputError
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour
 
 __all__ = [
     "QUESTIONS",
     "QUESTION_TEXT",
     "Label",
     "candidates_from_intentionqa",
-    "read_candidates",
-    "write_candidates",
 ]
 
 QUESTIONS: tuple[str, ...] = (
@@ -166,45 +164,3 @@ def candidates_from_intentionqa(
                     reference_score=score,
                 )
     return list(out.values())
-
-
-def write_candidates(candidates: Sequence[Candidate], path: Path) -> Path:
-    """Write candidates as Parquet (the generation → refine contract)."""
-    import pandas as pd
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df = pd.DataFrame([c.model_dump(mode="json") for c in candidates])
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
-
-
-def read_candidates(path: Path) -> list[Candidate]:
-    """Read candidates from Parquet or JSONL; names the row and field of a bad record."""
-    from pydantic import ValidationError
-
-    rows: Iterable[dict[str, Any]]
-    if path.suffix == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            rows = [json.loads(x) for x in f if x.strip()]
-    else:
-        import pandas as pd
-
-        try:
-            df = pd.read_parquet(path)
-        except Exception as e:
-            raise InputError(f"cannot read Parquet: {e}", file=str(path)) from e
-        rows = [
-            {str(k): (None if v is None or v != v else v) for k, v in r.items()}
-            for r in df.to_dict(orient="records")
-        ]
-    out = []
-    for i, r in enumerate(rows, start=2 if path.suffix != ".jsonl" else 1):
-        try:
-            out.append(Candidate.model_validate(r))
-        except ValidationError as e:
-            err = e.errors()[0]
-            fld = ".".join(str(x) for x in err["loc"])
-            raise InputError(err["msg"], file=str(path), line=i, field=fld) from e
-    return out

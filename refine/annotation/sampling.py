@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import normalise_text
+from cosmo.core.records import Candidate
+from cosmo.core.schema import normalise_text
 
 __all__ = ["annotation_weights", "weighted_sample"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cosmo.settings import Settings
+from cosmo.core.settings import Settings
 
 __all__ = ["AnnotationSettings"]
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
+from cosmo.core.errors import InputError
+from cosmo.core.records import Candidate
 from cosmo.refine.annotation.items import QUESTIONS, Label
 
 __all__ = ["AnnotationStore"]

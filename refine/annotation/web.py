@@ -25,7 +25,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.refine.annotation.agreement import agreement
 from cosmo.refine.annotation.io import labels_to_text
 from cosmo.refine.annotation.items import QUESTION_TEXT, QUESTIONS, Label

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cosmo.clitools import console, settings_of
+from cosmo.core.clitools import console, settings_of
 
 __all__ = ["register"]
 
@@ -41,7 +41,7 @@ def build_cmd(
     """Instruction examples of five tasks from annotations (and reference labels) and behaviour."""
     from collections import Counter
 
-    from cosmo.errors import InputError
+    from cosmo.core.errors import InputError
     from cosmo.refine.annotation.items import candidates_from_intentionqa
     from cosmo.refine.annotation.review import final_labels
     from cosmo.refine.annotation.settings import AnnotationSettings
@@ -104,7 +104,7 @@ def tune_cmd(
     ] = 0,
 ) -> None:
     """LoRA-tune the base model on the train split; saves the adapter."""
-    from cosmo.models import resolve_model
+    from cosmo.core.models import resolve_model
     from cosmo.refine.instruct.data import read_examples
     from cosmo.refine.instruct.settings import InstructSettings
     from cosmo.refine.instruct.tune import TuneConfig, tune

@@ -29,10 +29,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import InputError
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import pair_key
-from cosmo.manifest import Manifest
+from cosmo.core.errors import InputError
+from cosmo.core.jsonl import iter_jsonl
+from cosmo.core.manifest import Manifest
+from cosmo.core.records import Candidate
+from cosmo.core.schema import pair_key
 
 __all__ = [
     "TASKS",
@@ -268,23 +269,14 @@ def read_examples(path: Path) -> list[InstructExample]:
     """Read examples written by :func:`write_examples`; names the line and field of a bad one."""
     out = []
     fields = set(InstructExample.__dataclass_fields__)
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"not valid JSON ({e.msg})", file=str(path), line=i) from e
-            missing = [k for k in ("task", "prompt", "answer", "split") if k not in row]
-            if missing:
-                raise InputError("missing field", file=str(path), line=i, field=missing[0])
-            if row["task"] not in TASKS:
-                raise InputError(
-                    f"unknown task {row['task']!r}", file=str(path), line=i, field="task"
-                )
-            row.setdefault("example_id", f"line{i}")
-            row.setdefault("template", 0)
-            row.setdefault("pair", "")
-            out.append(InstructExample(**{k: v for k, v in row.items() if k in fields}))
+    for i, row in iter_jsonl(path):
+        missing = [k for k in ("task", "prompt", "answer", "split") if k not in row]
+        if missing:
+            raise InputError("missing field", file=str(path), line=i, field=missing[0])
+        if row["task"] not in TASKS:
+            raise InputError(f"unknown task {row['task']!r}", file=str(path), line=i, field="task")
+        row.setdefault("example_id", f"line{i}")
+        row.setdefault("template", 0)
+        row.setdefault("pair", "")
+        out.append(InstructExample(**{k: v for k, v in row.items() if k in fields}))
     return out

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
 from cosmo.generation.hf import TransformersGenerator
 from cosmo.refine.instruct.tune import ADAPTER_INFO, load_base
 

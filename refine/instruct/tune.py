@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosmo.errors import ModelError, PipelineError
-from cosmo.manifest import Manifest
+from cosmo.core.errors import ModelError, PipelineError
+from cosmo.core.manifest import Manifest
 from cosmo.refine.instruct.data import InstructExample
 
 __all__ = ["ADAPTER_INFO", "TuneConfig", "TuneResult", "load_base", "logits_at", "tune"]

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
         engine_kwargs["distributed_executor_backend"] = "uni"
 
-    from cosmo.errors import CosmoError
+    from cosmo.core.errors import CosmoError
     from cosmo.generation.base import GenerationParams
     from cosmo.generation.vllm_offline import VLLMGenerator
 

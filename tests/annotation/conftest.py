@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.generation.records import Candidate
+from cosmo.core.records import Candidate
 from cosmo.refine.annotation import AnnotationStore, candidates_from_intentionqa
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.errors import InputError
-from cosmo.manifest import read_manifest
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import read_manifest
 from cosmo.refine.annotation import (
     QUESTIONS,
     AnnotationImportError,

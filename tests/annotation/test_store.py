@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cosmo.errors import InputError
-from cosmo.kg.schema import normalise_text
+from cosmo.core.errors import InputError
+from cosmo.core.schema import normalise_text
 from cosmo.refine.annotation import (
     QUESTIONS,
     AnnotationStore,
@@ -119,7 +119,7 @@ def test_add_items_is_idempotent(ann_store: AnnotationStore, iqa_candidates):
 def test_candidates_parquet_round_trip_and_bad_row(iqa_candidates, tmp_path):
     import pandas as pd
 
-    from cosmo.refine.annotation import read_candidates, write_candidates
+    from cosmo.core.artifacts import read_candidates, write_candidates
 
     path = write_candidates(iqa_candidates[:5], tmp_path / "candidates.parquet")
     assert read_candidates(path) == iqa_candidates[:5]

@@ -74,7 +74,7 @@ def test_demo_stage_without_serving(
     api_graph: Any, prefix: str, monkeypatch: Any, tmp_path: Path
 ) -> None:
     from cosmo.api import demo
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
     from cosmo.kg.falkordb_store import FalkorDBStore
 
     monkeypatch.setenv("COSMO_API_PORT", "0")

@@ -263,9 +263,9 @@ def test_database_outage_and_recovery(
     from fastapi.testclient import TestClient
 
     from cosmo.api import ApiSettings, create_app
+    from cosmo.core.settings import Settings
     from cosmo.kg.falkordb_store import FalkorDBStore
     from cosmo.kg.server import EmbeddedServer
-    from cosmo.settings import Settings
 
     settings = Settings(state_dir=tmp_path, falkordb_port=_free_port(), graph="outage")
     server = EmbeddedServer(settings)

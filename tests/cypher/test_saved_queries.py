@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cosmo.core.schema import RELATIONS
 from cosmo.cypher import saved_queries
 from cosmo.kg import loader
 from cosmo.kg.loader import knowledge_query, load_triples_file
-from cosmo.kg.schema import RELATIONS
 from cosmo.kg.setup_neo4j import setup_statements
 
 HERE = Path(__file__).resolve().parent

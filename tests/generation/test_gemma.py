@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from cosmo.demo import DemoContext
+from cosmo.core.demo import DemoContext
+from cosmo.core.settings import Settings
 from cosmo.generation.base import GenerationParams
 from cosmo.generation.cache import GenerationCache
 from cosmo.generation.hf import TransformersGenerator
 from cosmo.generation.runner import GenerateConfig, run_generation
 from cosmo.ingest.adapters import read_intentionqa
 from cosmo.ingest.sampling import SampleConfig, sample_pairs
-from cosmo.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cosmo.cli import app
+from cosmo.core.manifest import read_manifest
+from cosmo.core.schema import RELATIONS
 from cosmo.generation.folkscope import import_intentionqa, map_assertion
 from cosmo.generation.importer import import_candidates
-from cosmo.kg.schema import RELATIONS
-from cosmo.manifest import read_manifest
 
 P = "PersonX bought a product of Item A and a product of Item B "
 

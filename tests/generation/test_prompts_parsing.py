@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cosmo.errors import ConfigError
+from cosmo.core.errors import ConfigError
+from cosmo.core.records import BehaviourPair
+from cosmo.core.schema import RELATIONS
 from cosmo.generation.parsing import drop_copied, parse_numbered
 from cosmo.generation.prompts import load_templates
-from cosmo.ingest.records import BehaviourPair
-from cosmo.kg.schema import RELATIONS
 
 SB = BehaviourPair(
     behaviour="search_buy",

@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cosmo.core.artifacts import write_candidates
+from cosmo.core.manifest import Manifest, read_manifest
+from cosmo.core.records import BehaviourPair
 from cosmo.generation.base import Generation, GenerationParams
 from cosmo.generation.cache import GenerationCache
-from cosmo.generation.runner import GenerateConfig, run_generation, write_candidates
-from cosmo.ingest.records import BehaviourPair
-from cosmo.manifest import read_manifest
+from cosmo.generation.runner import GenerateConfig, run_generation
 
 PAIRS = [
     BehaviourPair(
@@ -114,14 +115,8 @@ def test_candidates_provenance_and_copy_rate(tmp_path: Path) -> None:
         and c.prompt_version == "v1"
         and '"seed": 0' in c.params
     )
-    out = write_candidates(
-        report.candidates,
-        tmp_path / "candidates.parquet",
-        stage="generate",
-        parameters={},
-        counts=report.counts,
-        notes=report.notes,
-    )
+    manifest = Manifest.for_stage("generate", counts=report.counts, notes=report.notes)
+    out = write_candidates(report.candidates, tmp_path / "candidates.parquet", manifest)
     df = pd.read_parquet(out)
     assert len(df) == 2 and set(df.columns) >= {
         "candidate_id",

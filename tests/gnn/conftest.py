@@ -12,7 +12,7 @@ import pytest
 
 
 class HashEmbedder:
-    """A fake :class:`cosmo.embeddings.Embedder`: bag of hashed words, unit length."""
+    """A fake :class:`cosmo.core.embeddings.Embedder`: bag of hashed words, unit length."""
 
     def __init__(self, dim: int = 16) -> None:
         self.dim = dim
@@ -35,7 +35,7 @@ def hash_embedder() -> HashEmbedder:
 @pytest.fixture(scope="session")
 def minilm():  # type: ignore[no-untyped-def]
     """The real packaged MiniLM, loaded once for the session."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 
@@ -92,8 +92,8 @@ def iqa_dir(shared_data: Path) -> Path:
 
 
 def _load_tables(store, tables) -> None:  # type: ignore[no-untyped-def]
-    """Write KG tables into a graph store with plain Cypher (the schema of cosmo.kg.schema)."""
-    from cosmo.kg.schema import relation_type
+    """Write KG tables into a graph store with plain Cypher (the schema of cosmo.core.schema)."""
+    from cosmo.core.schema import relation_type
 
     def rows(df: pd.DataFrame) -> list[dict]:
         return [

@@ -24,7 +24,7 @@ def test_gnn_help_lists_the_commands() -> None:
 @pytest.mark.slow
 def test_export_then_train_from_an_export_folder(tmp_path: Path, tiny_tables) -> None:  # type: ignore[no-untyped-def]
     from cosmo.cli import app
-    from cosmo.manifest import read_manifest
+    from cosmo.core.manifest import read_manifest
 
     tiny_tables.write_parquet(tmp_path / "kg")
     runner = CliRunner()
@@ -78,7 +78,7 @@ def test_missing_export_folder_is_one_clear_error(tmp_path: Path) -> None:
 def test_demo_stage_writes_embeddings_into_the_graph(
     store, load_tables, iqa_slice, db_settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.demo import DemoContext
+    from cosmo.core.demo import DemoContext
     from cosmo.gnn.demo import run
     from cosmo.gnn.intentionqa import kg_from_questions
 

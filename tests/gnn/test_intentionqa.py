@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.gnn.intentionqa import (
     accuracy,
     baseline_predict,

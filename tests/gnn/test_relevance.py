@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.gnn.intentionqa import TextVectors
 from cosmo.gnn.relevance import compare, load_esci, relevance_features
 from cosmo.gnn.tables import KGTables

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.gnn import similar, write_embeddings
 from cosmo.gnn.tables import KGTables
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.gnn.session.data import expand_prefixes, load_cases, load_sessions, split_validation
 from cosmo.gnn.session.metrics import rank_metrics, ranks_from_scores
 

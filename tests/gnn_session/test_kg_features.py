@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
 from cosmo.gnn.session.data import expand_prefixes
 from cosmo.gnn.session.kg_features import intention_text, intentionqa_cobuy_sessions
 from cosmo.gnn.session.kg_srgnn import KGSRGNN

@@ -128,7 +128,7 @@ def test_repeat_mix_adds_the_prefix_items() -> None:
 
 
 def test_ensemble_is_the_weighted_mean_of_its_members(tmp_path) -> None:
-    from cosmo.errors import ConfigError
+    from cosmo.core.errors import ConfigError
     from cosmo.gnn.session.ensemble import SessionEnsemble, load_ensemble, load_session_models
     from cosmo.gnn.session.train import save_session_model
 

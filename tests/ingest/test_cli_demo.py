@@ -9,10 +9,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from cosmo.cli import app
-from cosmo.demo import DemoContext
+from cosmo.core.demo import DemoContext
+from cosmo.core.manifest import read_manifest
+from cosmo.core.settings import Settings
 from cosmo.ingest.adapters import read_esci, read_intentionqa
-from cosmo.manifest import read_manifest
-from cosmo.settings import Settings
 
 
 def test_cli_ingest_and_sample(tmp_path: Path) -> None:

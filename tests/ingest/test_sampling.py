@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cosmo.ingest.records import CoBuy, Product, SearchBuy
+from cosmo.core.records import CoBuy, Product, SearchBuy
 from cosmo.ingest.sampling import SampleConfig, query_specificity, sample_pairs
 
 CAT = [

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cosmo.errors import InputError
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import read_manifest
 from cosmo.ingest import SAMPLE_DIR
 from cosmo.ingest.pipeline import ingest_files
 from cosmo.ingest.validate import load_catalogue, load_co_buy, load_search_buy
-from cosmo.manifest import read_manifest
 
 CATALOGUE = (
     "product_id,title,product_type,domain\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.errors import InputError
-from cosmo.manifest import read_manifest
+from cosmo.core.errors import InputError
+from cosmo.core.manifest import read_manifest
 from cosmo.refine.annotation import QUESTIONS, AnnotationStore, Label, final_labels
 from cosmo.refine.instruct import (
     TASKS,

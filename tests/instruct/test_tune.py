@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from cosmo.core.manifest import read_manifest
 from cosmo.generation.base import GenerationParams, TextGenerator
-from cosmo.manifest import read_manifest
 from cosmo.refine.instruct import (
     LoRATransformersGenerator,
     TuneConfig,

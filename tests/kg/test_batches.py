@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cosmo.errors import GraphStoreError
+from cosmo.core.errors import GraphStoreError
+from cosmo.core.schema import pair_key
 from cosmo.kg.batches import LazyRows, Planned, run_batches
 from cosmo.kg.loader import plan_writes
-from cosmo.kg.schema import pair_key
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import validate_triples
 

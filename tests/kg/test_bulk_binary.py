@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmo.errors import GraphStoreError
+from cosmo.core.errors import GraphStoreError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,

@@ -123,7 +123,7 @@ def test_kill_9_mid_load_then_rerun_gives_exact_counts(
 
 
 def test_db_start_status_stop(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.settings import Settings
+    from cosmo.core.settings import Settings
     from tests.conftest import free_port
 
     s = Settings(state_dir=tmp_path / "state", falkordb_port=free_port())
@@ -140,8 +140,8 @@ def test_db_start_status_stop(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_db_password_from_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pydantic import SecretStr
 
+    from cosmo.core.settings import Settings
     from cosmo.kg.server import EmbeddedServer
-    from cosmo.settings import Settings
     from tests.conftest import free_port
 
     s = Settings(

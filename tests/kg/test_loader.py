@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cosmo.errors import InputError, SchemaError
+from cosmo.core.errors import InputError, SchemaError
 from cosmo.kg.bulk import bulk_load_if_empty, write_neo4j_import
 from cosmo.kg.export import export_graph
 from cosmo.kg.loader import knowledge_query, load_behaviour, load_triples_file

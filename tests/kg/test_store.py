@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cosmo.errors import GraphStoreError, StoreUnavailable
+from cosmo.core.errors import GraphStoreError, StoreUnavailable
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.store import GraphStore, batched
 
@@ -101,7 +101,7 @@ def test_header_falls_back_for_what_json_spells_differently(store: FalkorDBStore
 
 
 def test_nul_characters_are_refused_not_truncated(store: FalkorDBStore) -> None:
-    from cosmo.errors import InputError
+    from cosmo.core.errors import InputError
 
     with pytest.raises(InputError, match="NUL"):
         store.execute("CREATE (:Product {id: $id})", {"id": "a\x00b"})

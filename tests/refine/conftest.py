@@ -31,7 +31,7 @@ def small_candidates(iqa_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def embedder(minilm_dir: Path):  # type: ignore[no-untyped-def]
     """The packaged MiniLM, loaded once for the session."""
-    from cosmo.embeddings import SentenceTransformerEmbedder
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(str(minilm_dir))
 

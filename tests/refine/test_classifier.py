@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosmo.errors import InputError, ModelError
+from cosmo.core.errors import InputError, ModelError
 from cosmo.refine.classifier import QualityClassifier
 from cosmo.refine.evaluate import evaluate_intentionqa, intentionqa_labels, split_by_pair
 from cosmo.refine.labels import aggregate_labels

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from cosmo.demo import DemoContext
-from cosmo.settings import Settings
+from cosmo.core.demo import DemoContext
+from cosmo.core.settings import Settings
 
 
 @pytest.mark.slow

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import Behaviour
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour
 from cosmo.refine.generic import GenericnessFilter, tail_statistics
 from cosmo.refine.overlap import OverlapFilter, containment
 from cosmo.refine.perplexity import PerplexityFilter

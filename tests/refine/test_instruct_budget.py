@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.manifest import read_manifest
+from cosmo.core.manifest import read_manifest
 from cosmo.refine.instruct import InstructExample, TuneConfig, answer_logprobs, load_tuned, tune
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cosmo.errors import InputError
-from cosmo.refine.io import read_candidates, write_triples
+from cosmo.core.artifacts import read_candidates, write_triples
+from cosmo.core.errors import InputError
 from cosmo.refine.labels import candidates_for_labels, read_labels
 
 
@@ -38,6 +38,12 @@ def test_bad_value_names_line_and_field(tmp_path: Path, small_candidates) -> Non
     path.write_text("\n".join(json.dumps(r) for r in rows))
     with pytest.raises(InputError) as e:
         read_candidates(path)
+    # JSONL: the second object is on line 2; CSV: the header is line 1, so it is on line 3
+    assert e.value.line == 2 and e.value.field == "behaviour"
+    csv_path = tmp_path / "c.csv"
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    with pytest.raises(InputError) as e:
+        read_candidates(csv_path)
     assert e.value.line == 3 and e.value.field == "behaviour"
 
 
@@ -90,7 +96,7 @@ def test_labels_unknown_ids_conflicts_and_bad_answers(tmp_path: Path, small_cand
 
 
 def test_triples_written_in_the_kg_format(tmp_path: Path) -> None:
-    from cosmo.kg.records import TRIPLE_COLUMNS, KnowledgeTriple
+    from cosmo.core.records import TRIPLE_COLUMNS, KnowledgeTriple
 
     t = KnowledgeTriple(
         behaviour="co_buy",

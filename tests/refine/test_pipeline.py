@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cosmo.errors import PipelineError
-from cosmo.kg.records import TRIPLE_COLUMNS, KnowledgeTriple
-from cosmo.manifest import read_manifest
+from cosmo.core.errors import PipelineError
+from cosmo.core.manifest import read_manifest
+from cosmo.core.records import TRIPLE_COLUMNS, KnowledgeTriple
 from cosmo.refine.pipeline import refine
 from cosmo.refine.run import run_refine, train_classifier
 from cosmo.refine.settings import RefineSettings

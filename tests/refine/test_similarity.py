@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cosmo.generation.records import Candidate
-from cosmo.kg.schema import Behaviour, intention_id
+from cosmo.core.records import Candidate
+from cosmo.core.schema import Behaviour, intention_id
 from cosmo.refine.similarity import IntentionResolver, SimilarityFilter
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosmo.kg.schema import pair_key
+from cosmo.core.schema import pair_key
 from cosmo.refine.typicality import TypicalityRegressor, gold_typicality_report, wording_features
 
 

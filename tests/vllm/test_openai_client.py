@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cosmo.errors import ModelError, PipelineError
+from cosmo.core.errors import ModelError, PipelineError
 from cosmo.generation.base import GenerationParams, TextGenerator
 from cosmo.generation.openai_server import OpenAIGenerator
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
 from cosmo.generation.base import GenerationParams, TextGenerator
 from cosmo.generation.vllm_offline import VLLMGenerator, sampling_kwargs
 

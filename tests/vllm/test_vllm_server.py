@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
 from cosmo.generation.base import GenerationParams
 from cosmo.generation.openai_server import OpenAIGenerator
 

@@ -19,7 +19,7 @@ import os
 import shutil
 from pathlib import Path
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
 
 __all__ = [
     "GEMMA_DEFAULT",

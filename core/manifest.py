@@ -32,7 +32,7 @@ def file_digest(path: Path, *, chunk: int = 1 << 20) -> str:
 
 def code_version() -> str:
     """The package version plus the git commit of the checkout, when there is one."""
-    from cosmo import __version__
+    from cosmo.core import __version__
 
     repo = Path(__file__).resolve().parent
     try:
@@ -73,6 +73,25 @@ class Manifest:
     finished_at: str | None = None
     seconds: float | None = None
     _t0: float = field(default_factory=time.perf_counter, repr=False)
+
+    @classmethod
+    def for_stage(
+        cls,
+        stage: str,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Path] | None = None,
+        counts: Mapping[str, int] | None = None,
+        notes: Mapping[str, Any] | None = None,
+    ) -> Manifest:
+        """A manifest with its parameters, the inputs that are files, counts and notes."""
+        m = cls(stage=stage, parameters=dict(parameters or {}))
+        for name, path in (inputs or {}).items():
+            if Path(path).is_file():
+                m.add_input(name, Path(path))
+        m.counts.update(counts or {})
+        m.notes.update(notes or {})
+        return m
 
     def add_input(self, name: str, path: Path) -> None:
         self.inputs[name] = {"path": str(path), "blake2b": file_digest(path)}

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from enum import StrEnum
 
-from cosmo.errors import SchemaError
+from cosmo.core.errors import SchemaError
 
 __all__ = [
     "BEHAVIOUR_EDGES",

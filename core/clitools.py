@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from cosmo.settings import Settings
+from cosmo.core.settings import Settings
 
 __all__ = ["console", "err_console", "settings_of"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from cosmo.errors import ModelError
+from cosmo.core.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,7 +46,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            from cosmo.models import minilm_model_dir, resolve_model
+            from cosmo.core.models import minilm_model_dir, resolve_model
 
             path = (
                 str(minilm_model_dir())

@@ -1,7 +1,18 @@
-"""The refined-triple record: what refinement hands to the KG loader.
+"""The records every artifact is made of, from ingest to the knowledge graph.
 
-A file of these (Parquet, CSV or JSONL) is what ``cosmo kg load`` reads. One row says:
-*this behaviour pair* (``source`` → ``target``) *is explained by* ``relation`` → ``tail``.
+========================  =====================  ==========================================
+record                    artifact               written by → read by
+========================  =====================  ==========================================
+:class:`Product`          ``catalogue.parquet``  ingest → sampling, kg
+:class:`SearchBuy`        ``search_buy.parquet`` ingest → sampling, kg
+:class:`CoBuy`            ``co_buy.parquet``     ingest → sampling, kg
+:class:`BehaviourPair`    ``pairs.parquet``      sampling → generation
+:class:`Candidate`        ``candidates.parquet`` generation, importers → refine, annotation
+:class:`KnowledgeTriple`  ``triples.parquet``    refine → ``cosmo kg load``
+========================  =====================  ==========================================
+
+A refined triple says: *this behaviour pair* (``source`` → ``target``) *is explained by*
+``relation`` → ``tail``. Its columns:
 
 =============== ======== ===================================================================
 column          required meaning
@@ -33,7 +44,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cosmo.kg.schema import (
+from cosmo.core.schema import (
     RELATION_TAIL_TYPES,
     Behaviour,
     intention_id,
@@ -41,9 +52,102 @@ from cosmo.kg.schema import (
     relation_type,
 )
 
-__all__ = ["TRIPLE_COLUMNS", "KnowledgeTriple"]
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "TRIPLE_COLUMNS",
+    "BehaviourPair",
+    "Candidate",
+    "CoBuy",
+    "KnowledgeTriple",
+    "Product",
+    "SearchBuy",
+]
 
 MAX_TAIL = 200
+
+
+class Product(BaseModel):
+    """A catalogue entry."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    product_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=2000)
+    product_type: str | None = None
+    domain: str | None = None
+    brand: str | None = None
+    description: str | None = None
+
+
+class SearchBuy(BaseModel):
+    """A query whose search ended in the purchase of a product, with how often."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    query: str = Field(min_length=1, max_length=500)
+    product_id: str = Field(min_length=1, max_length=200)
+    count: int = Field(default=1, ge=1)
+
+
+class CoBuy(BaseModel):
+    """Two products bought together, with how often (unordered: a < b after normalising)."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    product_a: str = Field(min_length=1, max_length=200)
+    product_b: str = Field(min_length=1, max_length=200)
+    count: int = Field(default=1, ge=1)
+
+
+class BehaviourPair(BaseModel):
+    """A sampled behaviour pair with the titles the generator needs (``pairs.parquet``).
+
+    ``source`` is the query text (search-buy) or product A's id (co-buy); ``target`` is the
+    purchased product's id or product B's id. ``reason`` says why the sampler took it.
+    """
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    behaviour: str = Field(pattern="^(search_buy|co_buy)$")
+    source: str = Field(min_length=1, max_length=500)
+    target: str = Field(min_length=1, max_length=200)
+    source_title: str | None = None
+    target_title: str = Field(min_length=1)
+    source_type: str | None = None
+    target_type: str | None = None
+    target_domain: str | None = None
+    count: int = Field(default=1, ge=1)
+    specificity: float | None = None
+    reason: str = "all"
+
+
+class Candidate(BaseModel):
+    """A candidate tail with full provenance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidate_id: str = Field(description="stable hash of (pair, relation, tail, model, prompt)")
+    behaviour: Behaviour
+    source: str = Field(description="query text (search_buy) or product A id (co_buy)")
+    target: str = Field(description="purchased product id, or product B id")
+    source_title: str | None = None
+    target_title: str | None = None
+    target_type: str | None = None
+    target_domain: str | None = None
+    relation: str
+    tail: str
+    raw_output: str = Field(description="the model's whole answer, for provenance")
+    prompt_version: str
+    model: str
+    params: str = Field(description="JSON of the sampling parameters")
+    origin: str = Field(description="'generated' or the name of an importer, e.g. 'folkscope'")
+    pipeline_run: str
+    reference_score: float | None = Field(
+        default=None, description="a score that came with imported knowledge (e.g. typicality)"
+    )
+
+
+CANDIDATE_COLUMNS: tuple[str, ...] = tuple(Candidate.model_fields)
 
 
 class KnowledgeTriple(BaseModel):
