@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from cosmo.core.settings import Settings
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.loader import load_triples_file
 from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.versions import graph_stats
-from cosmo.core.settings import Settings
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.single_backend("kills and restarts a FalkorDB server of its own")
