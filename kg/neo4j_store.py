@@ -51,7 +51,14 @@ def _wrap(e: Exception, cypher: str) -> Exception:
             f"Neo4j is unreachable ({e}); check COSMO_NEO4J_URI and credentials"
         )
     first = cypher.strip().splitlines()[0][:120] if cypher.strip() else ""
+    if isinstance(e, ne.ConstraintError):
+        return GraphStoreError(f"unique constraint violated: {e.message}; query starts: {first}")
     return GraphStoreError(f"Neo4j rejected the query ({e}); query starts: {first}")
+
+
+def _quote(name: str) -> str:
+    """A schema name as a backticked identifier (names come from SHOW, not from input)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _settings_auth(settings: Settings) -> tuple[str, str]:
@@ -141,7 +148,24 @@ class Neo4jStore:
         return Health(ok, "neo4j", detail, (time.perf_counter() - t) * 1000)
 
     def clear(self) -> None:
-        self.execute("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+        """Delete every node and relationship, then every constraint and index.
+
+        ``CALL {…} IN TRANSACTIONS`` runs only in an implicit (auto-commit) transaction,
+        hence ``session.run`` rather than ``execute_query``.
+        """
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.run(
+                    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                ).consume()
+                names = [r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")]
+                for name in names:
+                    session.run(f"DROP CONSTRAINT {_quote(name)} IF EXISTS").consume()
+                shown = session.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'")
+                for name in [r["name"] for r in shown]:
+                    session.run(f"DROP INDEX {_quote(name)} IF EXISTS").consume()
+        except Exception as e:
+            raise _wrap(e, "clear") from e
 
     def close(self) -> None:
         self.driver.close()
