@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cosmo.core.errors import ConfigError, GraphStoreError, StoreUnavailable
-from cosmo.kg.store import Health, Row, WriteSummary, batched
+from cosmo.kg.store import Health, Row, WriteSummary, batched, refuse_nul
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, Driver
@@ -90,6 +90,7 @@ class Neo4jStore:
     ) -> list[Row]:
         from neo4j import Query, RoutingControl
 
+        refuse_nul(params)
         q: Any = Query(cypher, timeout=timeout_ms / 1000) if timeout_ms else cypher
         try:
             records, _, keys = self.driver.execute_query(
@@ -102,6 +103,7 @@ class Neo4jStore:
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
         from neo4j import RoutingControl
 
+        refuse_nul(params)
         try:
             records, summary, keys = self.driver.execute_query(
                 cypher, dict(params or {}), database_=self.database, routing_=RoutingControl.WRITE
@@ -194,6 +196,7 @@ class AsyncNeo4jStore:
     ) -> list[Row]:
         from neo4j import Query, RoutingControl
 
+        refuse_nul(params)
         q: Any = Query(cypher, timeout=timeout_ms / 1000) if timeout_ms else cypher
         try:
             records, _, keys = await self.driver.execute_query(
