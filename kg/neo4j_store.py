@@ -56,6 +56,11 @@ def _wrap(e: Exception, cypher: str) -> Exception:
     return GraphStoreError(f"Neo4j rejected the query ({e}); query starts: {first}")
 
 
+# Queries that name a label, type or property the graph does not hold yet (an empty graph,
+# a relation no load has used) are valid; the server's notices about them are noise.
+_DRIVER: dict[str, Any] = {"notifications_min_severity": "OFF"}
+
+
 def _quote(name: str) -> str:
     """A schema name as a backticked identifier (names come from SHOW, not from input)."""
     return "`" + name.replace("`", "``") + "`"
@@ -81,7 +86,7 @@ class Neo4jStore:
         from neo4j import GraphDatabase
 
         return cls(
-            GraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings)),
+            GraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings), **_DRIVER),
             settings.neo4j_database,
         )
 
@@ -187,7 +192,7 @@ class AsyncNeo4jStore:
         from neo4j import AsyncGraphDatabase
 
         return cls(
-            AsyncGraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings)),
+            AsyncGraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings), **_DRIVER),
             settings.neo4j_database,
         )
 
