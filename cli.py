@@ -8,6 +8,7 @@ purpose are shown as one clear message, never a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +43,11 @@ def _root(
         typer.Option(help="State folder (database, caches, artifacts). Env: COSMO_STATE_DIR"),
     ] = None,
 ) -> None:
+    from cosmo.envcheck import unknown_env
+
+    for var, near in unknown_env(os.environ):
+        hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+        err_console.print(f"[yellow]warning:[/] {var} is not a cosmo setting; ignored{hint}")
     settings = Settings() if state_dir is None else Settings(state_dir=state_dir)
     ctx.obj = settings
 
