@@ -26,7 +26,8 @@ from cosmo.core.embeddings import SentenceTransformerEmbedder
 from cosmo.core.settings import Settings
 from cosmo.gnn.data import build_hetero
 from cosmo.gnn.embed import TrainConfig, train_link_prediction
-from cosmo.gnn.intentionqa import TextVectors, kg_from_questions, load_task
+from cosmo.gnn.intentionqa import TextVectors, kg_from_questions
+from cosmo.ingest.intentionqa import load_questions
 
 
 class _Cached:
@@ -54,7 +55,7 @@ def main() -> None:
     vectors.load(cache)
     t = time.perf_counter()
     data, _ = build_hetero(
-        kg_from_questions(load_task(args.data / "task1.jsonl")), _Cached(vectors)
+        kg_from_questions(load_questions(args.data / "task1.jsonl")), _Cached(vectors)
     )
     vectors.save(cache)
     console.print(f"graph built in {time.perf_counter() - t:.1f} s: {data}")

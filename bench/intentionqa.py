@@ -32,9 +32,10 @@ from rich.table import Table
 
 from cosmo.core.embeddings import SentenceTransformerEmbedder
 from cosmo.core.settings import Settings
-from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, load_task, query_text
+from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, query_text
 from cosmo.gnn.iqa_scorer import cross_validate
 from cosmo.gnn.tables import read_export
+from cosmo.ingest.intentionqa import load_questions
 
 
 def main() -> None:
@@ -56,7 +57,7 @@ def main() -> None:
     external = read_export(args.kg_export) if args.kg_export else None
     results: dict[str, dict[str, float]] = {}
     for task in (1, 2):
-        qs = load_task(args.data / f"task{task}.jsonl", limit=args.limit)
+        qs = load_questions(args.data / f"task{task}.jsonl", limit=args.limit)
         t = time.perf_counter()
         vectors.add(
             [

@@ -35,9 +35,10 @@ def intentionqa_table(
     """Accuracy of each method on both tasks, as a rich table."""
     from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.core.errors import InputError
-    from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, load_task, query_text
+    from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, query_text
     from cosmo.gnn.iqa_scorer import cross_validate
     from cosmo.gnn.tables import read_export
+    from cosmo.ingest.intentionqa import load_questions
 
     if not (data / "task1.jsonl").exists():
         raise InputError("IntentionQA task1.jsonl not found; pass --data", file=str(data))
@@ -48,7 +49,7 @@ def intentionqa_table(
     external = read_export(kg_export) if kg_export else None
     rows: dict[str, list[float]] = {}
     for task in (1, 2):
-        qs = load_task(data / f"task{task}.jsonl", limit=limit)
+        qs = load_questions(data / f"task{task}.jsonl", limit=limit)
         vectors.add(
             [
                 x

@@ -9,149 +9,35 @@ code on the training split; every split is by co-buy pair (``item_a_id``, ``item
 so no question of a held-out pair ever reaches the knowledge graph or a trained scorer.
 
 :func:`kg_from_questions` turns the questions of *training* pairs into the six KG tables
-(a crude relation split from the assertion wording), the same format ``cosmo kg export``
-writes, so the scorers read "the knowledge graph" and not the benchmark.
+(relations from :func:`cosmo.ingest.intentionqa.parse_assertion`), the same format
+``cosmo kg export`` writes, so the scorers read "the knowledge graph" and not the
+benchmark. The questions themselves are read by :func:`cosmo.ingest.intentionqa.load_questions`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cosmo.core.errors import InputError
 from cosmo.core.schema import RELATION_TAIL_TYPES, intention_id
+from cosmo.ingest.intentionqa import Question, parse_assertion
 
 if TYPE_CHECKING:
     from cosmo.core.embeddings import Embedder
     from cosmo.gnn.tables import KGTables
 
 __all__ = [
-    "Question",
     "TextVectors",
     "accuracy",
     "baseline_predict",
     "group_folds",
-    "intention_text",
     "kg_from_questions",
-    "load_task",
     "query_text",
-    "relation_of",
 ]
-
-_LETTERS = "ABCDEFGH"
-_PREFIX = re.compile(r"^PersonX bought a product of Item A and a product of Item B\s*", re.I)
-
-
-@dataclass(frozen=True)
-class Question:
-    """One IntentionQA question (task 1 or 2). ``gold`` is for scoring and training only."""
-
-    id: str
-    task: int
-    item_a_id: str
-    item_b_id: str
-    item_a_name: str
-    item_b_name: str
-    intention: str
-    """Task 2: the given intention (input). Task 1: the gold assertion (never an input)."""
-    options: tuple[str, ...]
-    gold: int
-
-    @property
-    def pair(self) -> tuple[str, str]:
-        return (self.item_a_id, self.item_b_id)
-
-
-def intention_text(assertion: str) -> str:
-    """``"PersonX bought ... because they both are X."`` → ``"because they both are X."``."""
-    return _PREFIX.sub("", assertion.strip())
-
-
-def load_task(path: Path, *, limit: int | None = None) -> list[Question]:
-    """Read ``task1.jsonl`` or ``task2.jsonl`` (the task number is taken from the file name).
-
-    Raises:
-        InputError: a line is not JSON or lacks a field (file, line and field named).
-    """
-    path = Path(path)
-    task = 2 if "2" in path.stem else 1
-    out: list[Question] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read ({e})", file=str(path)) from e
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"not JSON ({e.msg})", file=str(path), line=n) from e
-        for f in (
-            "id",
-            "item_a_id",
-            "item_b_id",
-            "item_a_name",
-            "item_b_name",
-            "assertion",
-            "options",
-            "gold_ind",
-        ):
-            if f not in r:
-                raise InputError("missing field", file=str(path), line=n, field=f)
-        letters = sorted(r["options"])
-        if r["gold_ind"] not in letters:
-            raise InputError(
-                f"gold_ind {r['gold_ind']!r} is not an option",
-                file=str(path),
-                line=n,
-                field="gold_ind",
-            )
-        out.append(
-            Question(
-                id=str(r["id"]),
-                task=task,
-                item_a_id=str(r["item_a_id"]),
-                item_b_id=str(r["item_b_id"]),
-                item_a_name=str(r["item_a_name"]),
-                item_b_name=str(r["item_b_name"]),
-                intention=intention_text(str(r["assertion"])),
-                options=tuple(str(r["options"][k]) for k in letters),
-                gold=letters.index(r["gold_ind"]),
-            )
-        )
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-_RELATION_RULES: tuple[tuple[str, str], ...] = (
-    (r"\bcapable of\b", "CAPABLE_OF"),
-    (r"\ba type of\b|\bdefined as\b", "IS_A"),
-    (r"\bused (?:for|to)\b", "USED_FOR_FUNC"),
-    (r"\bused (?:by|for (?:a|an|the) )", "USED_FOR_AUD"),
-    (r"\bworn\b|\bused as\b|\bbe used as\b", "USED_AS"),
-    (r"\bfound in\b|\bused in\b", "USED_IN_LOC"),
-    (r"\bused with\b|\bwith each other\b", "USED_WITH"),
-    (r"\brelated to\b|\bmanner of\b|\binterested\b", "xINTERESTED_IN"),
-    (r"\bhave a property\b", "IS_A"),
-)
-
-
-def relation_of(intention: str) -> str:
-    """A crude COSMO relation for an IntentionQA assertion, from its wording."""
-    low = intention.lower()
-    for pattern, rel in _RELATION_RULES:
-        if re.search(pattern, low):
-            return rel
-    return "xWANT"
 
 
 def kg_from_questions(questions: Iterable[Question]) -> KGTables:
@@ -172,7 +58,7 @@ def kg_from_questions(questions: Iterable[Question]) -> KGTables:
         products[q.item_b_id] = q.item_b_name
         a, b = sorted(q.pair)
         co_buy[(a, b)] = co_buy.get((a, b), 0) + 1
-        rel = relation_of(q.intention)
+        rel, _ = parse_assertion(q.intention)
         tail_type = RELATION_TAIL_TYPES[rel]
         iid = intention_id(q.intention, tail_type)
         intentions[iid] = (q.intention, tail_type)

@@ -169,8 +169,8 @@ def cached_minilm(minilm) -> CachedEmbedder:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def iqa_slice(iqa_dir: Path):  # type: ignore[no-untyped-def]
     """The first 60 questions of each task (real data)."""
-    from cosmo.gnn.intentionqa import load_task
+    from cosmo.ingest.intentionqa import load_questions
 
-    return load_task(iqa_dir / "task1.jsonl", limit=60), load_task(
+    return load_questions(iqa_dir / "task1.jsonl", limit=60), load_questions(
         iqa_dir / "task2.jsonl", limit=60
     )

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from cosmo.core.errors import InputError
 from cosmo.gnn.intentionqa import (
     accuracy,
     baseline_predict,
     group_folds,
     kg_from_questions,
-    load_task,
-    relation_of,
 )
 from cosmo.gnn.iqa_scorer import KGIndex, OptionScorer, cross_validate, features
-
-
-def test_load_task_reads_both_tasks(iqa_slice) -> None:  # type: ignore[no-untyped-def]
-    t1, t2 = iqa_slice
-    assert len(t1) == len(t2) == 60
-    q1, q2 = t1[0], t2[0]
-    assert q1.task == 1 and q2.task == 2
-    assert q1.options[q1.gold] == q1.intention  # task 1: the gold option is the assertion
-    assert q2.options[q2.gold] == q2.item_b_name  # task 2: the gold option is item B
-    assert q2.intention.startswith("because")
-
-
-def test_bad_lines_are_named(tmp_path: Path) -> None:
-    p = tmp_path / "task1.jsonl"
-    good = {
-        "id": "x",
-        "item_a_id": "a",
-        "item_b_id": "b",
-        "item_a_name": "A",
-        "item_b_name": "B",
-        "assertion": "because c.",
-        "options": {"A": "because c.", "B": "d"},
-        "gold_ind": "A",
-    }
-    p.write_text(json.dumps(good) + "\n{oops\n")
-    with pytest.raises(InputError) as e:
-        load_task(p)
-    assert e.value.line == 2
-    p.write_text(json.dumps({**good, "gold_ind": "Q"}) + "\n")
-    with pytest.raises(InputError) as e:
-        load_task(p)
-    assert e.value.field == "gold_ind"
-
-
-def test_relation_split_is_crude_but_total() -> None:
-    assert relation_of("because they both are capable of telling time.") == "CAPABLE_OF"
-    assert relation_of("because they both are a type of jewelry.") == "IS_A"
-    assert relation_of("because the person wants to go fishing.") == "xWANT"
 
 
 def test_kg_from_questions_links_both_products(iqa_slice) -> None:  # type: ignore[no-untyped-def]
