@@ -34,8 +34,8 @@ from cosmo.core.embeddings import SentenceTransformerEmbedder
 from cosmo.core.settings import Settings
 from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, query_text
 from cosmo.gnn.iqa_scorer import cross_validate
-from cosmo.gnn.tables import read_export
 from cosmo.ingest.intentionqa import load_questions
+from cosmo.kg.export import read_export
 
 
 def main() -> None:

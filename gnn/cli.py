@@ -29,7 +29,7 @@ def _out(ctx: typer.Context, out: Path | None) -> Path:
 
 
 def _tables(ctx: typer.Context, from_export: Path | None):  # type: ignore[no-untyped-def]
-    from cosmo.gnn.tables import read_export, read_store
+    from cosmo.kg.export import read_export, read_store
 
     if from_export is not None:
         return read_export(from_export), str(from_export)
@@ -37,7 +37,7 @@ def _tables(ctx: typer.Context, from_export: Path | None):  # type: ignore[no-un
 
     store = open_store(settings_of(ctx))
     try:
-        return read_store(store), f"graph store {store.backend}"
+        return read_store(store), "graph store"
     finally:
         store.close()
 

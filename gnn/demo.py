@@ -37,8 +37,8 @@ def intentionqa_table(
     from cosmo.core.errors import InputError
     from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, query_text
     from cosmo.gnn.iqa_scorer import cross_validate
-    from cosmo.gnn.tables import read_export
     from cosmo.ingest.intentionqa import load_questions
+    from cosmo.kg.export import read_export
 
     if not (data / "task1.jsonl").exists():
         raise InputError("IntentionQA task1.jsonl not found; pass --data", file=str(data))
@@ -91,7 +91,7 @@ def run(ctx: DemoContext[GraphStore]) -> None:
     from cosmo.core.embeddings import SentenceTransformerEmbedder
     from cosmo.gnn.embed import TrainConfig
     from cosmo.gnn.pipeline import export_graph, train_and_embed
-    from cosmo.gnn.tables import read_store
+    from cosmo.kg.export import read_store
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out = ctx.workdir / "gnn"

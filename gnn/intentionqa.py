@@ -28,7 +28,7 @@ from cosmo.ingest.intentionqa import Question, parse_assertion
 
 if TYPE_CHECKING:
     from cosmo.core.embeddings import Embedder
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
 
 __all__ = [
     "TextVectors",
@@ -47,7 +47,7 @@ def kg_from_questions(questions: Iterable[Question]) -> KGTables:
     products, as COSMO's loader does for a co-buy pair; typicality is not in the question
     record, so it is left empty.
     """
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
 
     products: dict[str, str] = {}
     co_buy: dict[tuple[str, str], int] = {}

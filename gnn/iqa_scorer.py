@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cosmo.gnn.intentionqa import TextVectors, group_folds, kg_from_questions, query_text
-from cosmo.gnn.tables import KGTables
 from cosmo.ingest.intentionqa import Question
+from cosmo.kg.export import KGTables
 
 __all__ = ["KGIndex", "OptionScorer", "cross_validate", "features"]
 

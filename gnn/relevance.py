@@ -24,7 +24,7 @@ from cosmo.core.schema import query_key
 
 if TYPE_CHECKING:
     from cosmo.gnn.intentionqa import TextVectors
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
 
 __all__ = [
     "ESCI_LABELS",

@@ -43,7 +43,7 @@ def minilm():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def tiny_tables():  # type: ignore[no-untyped-def]
     """A 4-node graph: two products, one query, one intention; every edge type once."""
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
 
     return KGTables.from_frames(
         products=pd.DataFrame(

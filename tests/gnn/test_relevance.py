@@ -16,7 +16,7 @@ import pytest
 from cosmo.core.errors import InputError
 from cosmo.gnn.intentionqa import TextVectors
 from cosmo.gnn.relevance import compare, load_esci, relevance_features
-from cosmo.gnn.tables import KGTables
+from cosmo.kg.export import KGTables
 
 INTENTIONS = [
     "camping in cold weather",
