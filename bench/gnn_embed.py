@@ -22,11 +22,11 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from cosmo.core.embeddings import SentenceTransformerEmbedder
+from cosmo.core.embeddings import SentenceTransformerEmbedder, TextVectors
 from cosmo.core.settings import Settings
+from cosmo.evaluation.intentionqa import kg_from_questions
 from cosmo.gnn.data import build_hetero
 from cosmo.gnn.embed import TrainConfig, train_link_prediction
-from cosmo.gnn.intentionqa import TextVectors, kg_from_questions
 from cosmo.ingest.intentionqa import load_questions
 
 
@@ -50,7 +50,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
     console = Console()
-    cache = Settings().cache_dir / "gnn" / "intentionqa_minilm.npz"
+    cache = Settings().cache_dir / "evaluation" / "intentionqa_minilm.npz"
     vectors = TextVectors(SentenceTransformerEmbedder())
     vectors.load(cache)
     t = time.perf_counter()

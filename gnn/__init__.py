@@ -5,8 +5,6 @@
 * :mod:`cosmo.gnn.sage` / :mod:`cosmo.gnn.embed`: heterogeneous GraphSAGE trained by link
   prediction, node embeddings to Parquet;
 * :mod:`cosmo.gnn.vectors`: embeddings written back with a vector index, :func:`similar`;
-* :mod:`cosmo.gnn.intentionqa` / :mod:`cosmo.gnn.iqa_scorer`: the IntentionQA harness;
-* :mod:`cosmo.gnn.relevance`: ESCI query-product relevance with and without KG features;
 * :mod:`cosmo.gnn.session`: session-based recommendation.
 
 Importing this package does not import torch.

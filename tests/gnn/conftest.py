@@ -152,7 +152,7 @@ class CachedEmbedder:
     """Wraps an embedder so each distinct text is embedded once per test session."""
 
     def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
-        from cosmo.gnn.intentionqa import TextVectors
+        from cosmo.core.embeddings import TextVectors
 
         self.vectors = TextVectors(inner)
         self.dim = inner.dim

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmo.gnn.intentionqa import (
+from cosmo.evaluation.intentionqa import (
     accuracy,
     baseline_predict,
     group_folds,
     kg_from_questions,
 )
-from cosmo.gnn.iqa_scorer import KGIndex, OptionScorer, cross_validate, features
+from cosmo.evaluation.iqa_scorer import KGIndex, OptionScorer, cross_validate, features
 
 
 def test_kg_from_questions_links_both_products(iqa_slice) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def test_folds_never_split_a_pair(iqa_slice) -> None:  # type: ignore[no-untyped
 
 
 def test_held_out_questions_never_see_their_own_intention(iqa_slice, hash_embedder) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.gnn.intentionqa import TextVectors
+    from cosmo.core.embeddings import TextVectors
 
     t1, _ = iqa_slice
     vectors = TextVectors(hash_embedder)
@@ -63,7 +63,7 @@ def test_minilm_baseline_and_scorers_beat_random(iqa_slice, cached_minilm) -> No
 
 
 def test_scorer_training_lowers_the_loss(iqa_slice, hash_embedder) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.gnn.intentionqa import TextVectors
+    from cosmo.core.embeddings import TextVectors
 
     t1, _ = iqa_slice
     vectors = TextVectors(hash_embedder)
@@ -71,3 +71,24 @@ def test_scorer_training_lowers_the_loss(iqa_slice, hash_embedder) -> None:  # t
     scorer = OptionScorer(use_kg=False, epochs=50).fit(xs, [q.gold for q in t1])
     assert scorer.losses[-1] < scorer.losses[0]
     assert scorer.predict(xs).shape == (len(t1),)
+
+
+def test_eval_command_and_demo_stage(shared_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from cosmo.cli import app
+    from cosmo.core.demo import DemoContext
+    from cosmo.core.settings import Settings
+    from cosmo.evaluation.demo import run
+
+    res = CliRunner().invoke(app, ["eval", "--help"])
+    assert res.exit_code == 0 and "intentionqa" in res.output
+    out = StringIO()
+    ctx: DemoContext[None] = DemoContext(
+        Settings(state_dir=tmp_path), None, tmp_path, Console(file=out, width=200), None
+    )
+    run(ctx)  # no shared data: the stage says so and does nothing
+    assert "skipped" in out.getvalue()

@@ -23,7 +23,7 @@ from cosmo.core.errors import InputError
 from cosmo.core.schema import query_key
 
 if TYPE_CHECKING:
-    from cosmo.gnn.intentionqa import TextVectors
+    from cosmo.core.embeddings import TextVectors
     from cosmo.kg.export import KGTables
 
 __all__ = [

@@ -17,7 +17,6 @@ benchmark. The questions themselves are read by :func:`cosmo.ingest.intentionqa.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,11 +26,10 @@ from cosmo.core.schema import RELATION_TAIL_TYPES, intention_id
 from cosmo.ingest.intentionqa import Question, parse_assertion
 
 if TYPE_CHECKING:
-    from cosmo.core.embeddings import Embedder
+    from cosmo.core.embeddings import TextVectors
     from cosmo.kg.export import KGTables
 
 __all__ = [
-    "TextVectors",
     "accuracy",
     "baseline_predict",
     "group_folds",
@@ -95,53 +93,6 @@ def kg_from_questions(questions: Iterable[Question]) -> KGTables:
             ]
         ),
     )
-
-
-class TextVectors:
-    """Embeds each distinct text once and hands out unit vectors by text."""
-
-    def __init__(
-        self, embedder: Embedder, texts: Iterable[str] = (), *, batch_size: int = 64
-    ) -> None:
-        self.embedder = embedder
-        self.batch_size = batch_size
-        self._index: dict[str, int] = {}
-        self._vecs = np.zeros((0, embedder.dim), dtype=np.float32)
-        self.add(texts)
-
-    def add(self, texts: Iterable[str]) -> None:
-        new = [t for t in dict.fromkeys(texts) if t not in self._index]
-        if not new:
-            return
-        vecs = np.asarray(self.embedder.embed(new, batch_size=self.batch_size), dtype=np.float32)
-        for t in new:
-            self._index[t] = len(self._index)
-        self._vecs = np.concatenate([self._vecs, vecs.reshape(len(new), -1)])
-
-    def save(self, path: Path) -> None:
-        """Keep the vectors (``.npz``) so later runs embed only new texts."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, texts=np.array(list(self._index), dtype=object), vecs=self._vecs)
-        tmp.replace(path)
-
-    def load(self, path: Path) -> int:
-        """Add the vectors saved by :meth:`save` (same model!); returns how many."""
-        if not path.exists():
-            return 0
-        z = np.load(path, allow_pickle=True)
-        texts, vecs = list(z["texts"]), z["vecs"]
-        if vecs.shape[1:] != (self.embedder.dim,):
-            return 0
-        keep = [n for n, t in enumerate(texts) if t not in self._index]
-        for n in keep:
-            self._index[texts[n]] = len(self._index)
-        self._vecs = np.concatenate([self._vecs, vecs[keep].astype(np.float32)])
-        return len(keep)
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        self.add(texts)
-        return self._vecs[[self._index[t] for t in texts]] if texts else self._vecs[:0]
 
 
 def query_text(q: Question) -> str:

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cosmo.gnn.intentionqa import TextVectors, group_folds, kg_from_questions, query_text
+from cosmo.core.embeddings import TextVectors
+from cosmo.evaluation.intentionqa import group_folds, kg_from_questions, query_text
 from cosmo.ingest.intentionqa import Question
 from cosmo.kg.export import KGTables
 
