@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from cosmo.core.errors import GraphStoreError
-from cosmo.core.schema import RELATIONS
+from cosmo.core.schema import NODE_KEYS, RELATIONS
 from cosmo.kg.store import WriteSummary
 
 __all__ = ["UNIQUE_KEYS", "apply_setup", "setup_statements"]
 
-UNIQUE_KEYS: dict[str, str] = {"Product": "id", "Query": "key", "Intention": "id", "LoadRun": "id"}
+UNIQUE_KEYS: dict[str, str] = NODE_KEYS
 
 
 def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
