@@ -32,7 +32,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
-_STAGES = ("kg", "ingest", "generation", "refine", "gnn", "api")
+_STAGES = ("kg", "ingest", "generation", "refine", "gnn", "evaluation", "api")
 
 
 @app.callback()

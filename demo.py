@@ -12,6 +12,7 @@ generation    ``pairs``, ``catalogue`` → ``candidates``
 refine        ``candidates`` → ``triples``, ``funnel_report``
 kg            ``triples``, ``catalogue``, ``search_buy``, ``co_buy`` → the graph
 gnn           the graph → ``embeddings``
+evaluation    the shared IntentionQA data → an accuracy table (with and without the KG)
 api           the graph → serves GraphQL and the pages (last, blocks when serve=True)
 ============  ==================================================================
 """
@@ -30,7 +31,7 @@ from cosmo.kg.store import GraphStore
 
 __all__ = ["STAGES", "run_demo"]
 
-STAGES: tuple[str, ...] = ("ingest", "generation", "refine", "kg", "gnn", "api")
+STAGES: tuple[str, ...] = ("ingest", "generation", "refine", "kg", "gnn", "evaluation", "api")
 
 
 def run_demo(

@@ -18,7 +18,13 @@ from cosmo.kg.store import AsyncGraphStore, Row
 
 __all__ = ["EdgePage", "GraphReader", "NodePage", "Page"]
 
-PRODUCT = "{id: p.id, title: p.title, type: p.type, domain: p.domain}"
+
+def product_map(var: str) -> str:
+    """The map a product node ``var`` is returned as."""
+    return f"{{id: {var}.id, title: {var}.title, type: {var}.type, domain: {var}.domain}}"
+
+
+PRODUCT = product_map("p")
 INTENTION = "{id: i.id, text: i.text, tail_type: i.tail_type, aliases: i.aliases}"
 EDGE = (
     "{relation: type(r), plausibility: r.plausibility, typicality: r.typicality, "
@@ -255,7 +261,7 @@ class GraphReader:
         )
 
     async def similar(self, keys: Sequence[NodePage]) -> list[Page]:
-        """Nearest products by the ``embedding`` property (vector index on FalkorDB)."""
+        """Nearest products by the ``embedding`` property (the store's vector index)."""
         out: dict[NodePage, Page] = {}
         by_k: dict[int, list[NodePage]] = defaultdict(list)
         for key in keys:
@@ -268,19 +274,16 @@ class GraphReader:
         return [out[k] for k in keys]
 
     async def similar_rows(self, ids: Sequence[str], k: int) -> dict[str, list[Row]]:
-        if self.store.backend == "neo4j":
-            proc = "db.index.vector.queryNodes('product_embedding', $n, o.embedding)"
-        else:
-            proc = "db.idx.vector.queryNodes('Product', 'embedding', $n, o.embedding)"
-        rows = await self.rows(
-            "UNWIND $ids AS k MATCH (o:Product {id: k}) WHERE o.embedding IS NOT NULL "
-            f"CALL {proc} YIELD node, score WITH k, node AS p, score WHERE p.id <> k "
-            f"RETURN k, score, {PRODUCT} AS product",
-            {"ids": list(set(ids)), "n": k + 1},
+        """The ``k`` nearest products of each id: ``{score (cosine), product}``, best first."""
+        hits = await self.store.vector_search(
+            "Product",
+            "embedding",
+            list(set(ids)),
+            k,
+            returns=product_map("node"),
+            timeout_ms=self.timeout_ms,
         )
         out: dict[str, list[Row]] = defaultdict(list)
-        for r in rows:
-            # FalkorDB reports a cosine distance, Neo4j a similarity in [0, 1]
-            sim = float(r["score"]) if self.store.backend == "neo4j" else 1.0 - float(r["score"])
-            out[r["k"]].append({"score": sim, "product": r["product"]})
-        return {i: sorted(v, key=lambda x: -x["score"])[:k] for i, v in out.items()}
+        for h in hits:  # best first per source
+            out[h["source"]].append({"score": h["score"], "product": h["node"]})
+        return dict(out)

@@ -8,7 +8,6 @@ relation and tail type, with product counts.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -30,7 +29,6 @@ __all__ = [
     "candidates",
     "facet_rows",
     "facets",
-    "fulltext_terms",
     "group_facets",
     "relevance",
 ]
@@ -98,12 +96,6 @@ class Facet:
         return sum(v.count for v in self.values)
 
 
-def fulltext_terms(text: str, limit: int = 8) -> str:
-    """Words of ``text`` joined for a full-text OR search (no query syntax gets through)."""
-    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1][:limit]
-    return "|".join(words)
-
-
 def _merge(rows: list[Row]) -> tuple[list[Row], dict[str, float]]:
     best: dict[str, Row] = {}
     bought: dict[str, float] = {}
@@ -127,7 +119,8 @@ def _merge(rows: list[Row]) -> tuple[list[Row], dict[str, float]]:
 async def candidates(
     reader: GraphReader, key: str, text: str, selected: Sequence[str], cap: int
 ) -> Candidates:
-    """Products for a query (one round trip; a second, full-text one for unknown queries)."""
+    """Products for a query (one round trip; for an unknown query, a full-text search of the
+    titles and the read of its products)."""
     sel = list(dict.fromkeys(selected))
     p: dict[str, Any] = {"key": key, "sel": sel, "nsel": len(sel), "cap": cap}
     f1 = _FILTER.format(keep="c") if sel else ""
@@ -146,13 +139,20 @@ async def candidates(
     )
     rows = await reader.rows(cypher, p)
     known = bool(rows)
-    if not rows and reader.store.backend == "falkordb" and (terms := fulltext_terms(text)):
+    if not rows:  # an unknown query: products whose titles share its words
+        hits = await reader.store.fulltext_search(
+            "Product", text, None if sel else cap, timeout_ms=reader.timeout_ms
+        )
         f3 = _FILTER.format(keep="score") if sel else ""
-        rows = await reader.rows(
-            "CALL db.idx.fulltext.queryNodes('Product', $ft) YIELD node AS p, score "
-            f"WITH p, score {f3}WITH p, score ORDER BY score DESC LIMIT $cap "
-            f"RETURN {_COLS}, 0.0 AS bought, score AS shared",
-            {**p, "ft": terms},
+        rows = (
+            await reader.rows(
+                "UNWIND $hits AS h MATCH (p:Product {id: h.id}) WITH p, h.score AS score "
+                f"{f3}WITH p, score ORDER BY score DESC LIMIT $cap "
+                f"RETURN {_COLS}, 0.0 AS bought, score AS shared",
+                {**p, "hits": hits},
+            )
+            if hits
+            else []
         )
     products, scores = _merge(rows)
     return Candidates(products[:cap], scores, known)

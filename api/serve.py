@@ -23,7 +23,7 @@ def annotation_store(core: Settings) -> Any:
 
 def open_generator(api: ApiSettings, core: Settings) -> Any:
     """The explainer's text generator (loads nothing until the first batch)."""
-    from cosmo.api.generator import TransformersGenerator
+    from cosmo.generation.hf import TransformersGenerator
 
     return TransformersGenerator(api.generator_model, cache_dir=core.cache_dir)
 

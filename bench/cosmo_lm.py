@@ -52,7 +52,6 @@ MIX_GENERATION = 300
 
 def build(args: argparse.Namespace) -> None:
     from cosmo.core.schema import pair_key
-    from cosmo.refine.annotation import candidates_from_intentionqa
     from cosmo.refine.instruct import (
         build_instructions,
         pairs_from_candidates,
@@ -60,9 +59,10 @@ def build(args: argparse.Namespace) -> None:
         reference_labels,
         write_examples,
     )
+    from cosmo.refine.intentionqa import intentionqa_candidates
     from cosmo.refine.labels import candidates_for_labels, read_labels
 
-    iqa = candidates_from_intentionqa(args.data_dir / "intentionqa" / "task1.jsonl")
+    iqa = intentionqa_candidates(args.data_dir / "intentionqa" / "task1.jsonl", tails="sentence")
     labels: dict[str, dict[str, bool]] = reference_labels(iqa, typical_threshold=TYPICAL)
     rows = read_labels(args.annotations)
     ann = candidates_for_labels(rows)

@@ -22,11 +22,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from cosmo.core.embeddings import SentenceTransformerEmbedder
+from cosmo.core.embeddings import SentenceTransformerEmbedder, TextVectors
 from cosmo.core.settings import Settings
+from cosmo.evaluation.intentionqa import kg_from_questions
 from cosmo.gnn.data import build_hetero
 from cosmo.gnn.embed import TrainConfig, train_link_prediction
-from cosmo.gnn.intentionqa import TextVectors, kg_from_questions, load_task
+from cosmo.ingest.intentionqa import load_questions
 
 
 class _Cached:
@@ -49,12 +50,12 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
     console = Console()
-    cache = Settings().cache_dir / "gnn" / "intentionqa_minilm.npz"
+    cache = Settings().cache_dir / "evaluation" / "intentionqa_minilm.npz"
     vectors = TextVectors(SentenceTransformerEmbedder())
     vectors.load(cache)
     t = time.perf_counter()
     data, _ = build_hetero(
-        kg_from_questions(load_task(args.data / "task1.jsonl")), _Cached(vectors)
+        kg_from_questions(load_questions(args.data / "task1.jsonl")), _Cached(vectors)
     )
     vectors.save(cache)
     console.print(f"graph built in {time.perf_counter() - t:.1f} s: {data}")

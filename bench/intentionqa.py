@@ -30,11 +30,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from cosmo.core.embeddings import SentenceTransformerEmbedder
+from cosmo.core.embeddings import SentenceTransformerEmbedder, TextVectors
 from cosmo.core.settings import Settings
-from cosmo.gnn.intentionqa import TextVectors, accuracy, baseline_predict, load_task, query_text
-from cosmo.gnn.iqa_scorer import cross_validate
-from cosmo.gnn.tables import read_export
+from cosmo.evaluation.intentionqa import accuracy, baseline_predict, query_text
+from cosmo.evaluation.iqa_scorer import cross_validate
+from cosmo.ingest.intentionqa import load_questions
+from cosmo.kg.export import read_export
 
 
 def main() -> None:
@@ -50,13 +51,13 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
     console = Console()
-    cache = Settings().cache_dir / "gnn" / "intentionqa_minilm.npz"
+    cache = Settings().cache_dir / "evaluation" / "intentionqa_minilm.npz"
     vectors = TextVectors(SentenceTransformerEmbedder())
     vectors.load(cache)
     external = read_export(args.kg_export) if args.kg_export else None
     results: dict[str, dict[str, float]] = {}
     for task in (1, 2):
-        qs = load_task(args.data / f"task{task}.jsonl", limit=args.limit)
+        qs = load_questions(args.data / f"task{task}.jsonl", limit=args.limit)
         t = time.perf_counter()
         vectors.add(
             [

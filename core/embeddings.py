@@ -1,20 +1,22 @@
-"""The ``Embedder`` interface and its sentence-transformers implementation.
+"""The ``Embedder`` interface, its sentence-transformers implementation, and a text cache.
 
 Refinement (similarity filter, intention resolution, classifier features), the GNN (text
-features) and the API share it. The default model is the packaged all-MiniLM-L6-v2.
+features), the evaluations and the API share it. The default model is the packaged
+all-MiniLM-L6-v2. :class:`TextVectors` embeds each distinct text once and can keep the
+vectors on disk between runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 from cosmo.core.errors import ModelError
 
-if TYPE_CHECKING:
-    import numpy as np
-
-__all__ = ["Embedder", "SentenceTransformerEmbedder"]
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "TextVectors"]
 
 
 @runtime_checkable
@@ -78,3 +80,50 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(out, dtype=np.float32)
+
+
+class TextVectors:
+    """Embeds each distinct text once and hands out unit vectors by text."""
+
+    def __init__(
+        self, embedder: Embedder, texts: Iterable[str] = (), *, batch_size: int = 64
+    ) -> None:
+        self.embedder = embedder
+        self.batch_size = batch_size
+        self._index: dict[str, int] = {}
+        self._vecs = np.zeros((0, embedder.dim), dtype=np.float32)
+        self.add(texts)
+
+    def add(self, texts: Iterable[str]) -> None:
+        new = [t for t in dict.fromkeys(texts) if t not in self._index]
+        if not new:
+            return
+        vecs = np.asarray(self.embedder.embed(new, batch_size=self.batch_size), dtype=np.float32)
+        for t in new:
+            self._index[t] = len(self._index)
+        self._vecs = np.concatenate([self._vecs, vecs.reshape(len(new), -1)])
+
+    def save(self, path: Path) -> None:
+        """Keep the vectors (``.npz``) so later runs embed only new texts."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, texts=np.array(list(self._index), dtype=object), vecs=self._vecs)
+        tmp.replace(path)
+
+    def load(self, path: Path) -> int:
+        """Add the vectors saved by :meth:`save` (same model!); returns how many."""
+        if not path.exists():
+            return 0
+        z = np.load(path, allow_pickle=True)
+        texts, vecs = list(z["texts"]), z["vecs"]
+        if vecs.shape[1:] != (self.embedder.dim,):
+            return 0
+        keep = [n for n, t in enumerate(texts) if t not in self._index]
+        for n in keep:
+            self._index[texts[n]] = len(self._index)
+        self._vecs = np.concatenate([self._vecs, vecs[keep].astype(np.float32)])
+        return len(keep)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.add(texts)
+        return self._vecs[[self._index[t] for t in texts]] if texts else self._vecs[:0]

@@ -34,6 +34,7 @@ from cosmo.core.errors import SchemaError
 __all__ = [
     "BEHAVIOUR_EDGES",
     "LABELS",
+    "NODE_KEYS",
     "RELATIONS",
     "RELATION_TAIL_TYPES",
     "Behaviour",
@@ -92,6 +93,8 @@ RELATION_TAIL_TYPES: dict[str, str] = {
 """Default tail type of each relation, used to group navigation facets."""
 
 LABELS: tuple[str, ...] = ("Product", "Query", "Intention", "LoadRun")
+NODE_KEYS: dict[str, str] = {"Product": "id", "Query": "key", "Intention": "id", "LoadRun": "id"}
+"""The unique key property of each node label."""
 BEHAVIOUR_EDGES: tuple[str, ...] = ("SEARCH_BUY", "CO_BUY")
 
 _RELATIONS_BY_UPPER = {r.upper(): r for r in RELATIONS}

@@ -1,7 +1,7 @@
 // name: edge_provenance
 // description: Where a knowledge edge came from: the behaviour pairs behind it, the generator model, the pipeline and load runs.
 // params: head_id (string) a Product id or a Query key; intention_text (string) the intention's text
-// example: {"head_id": "B00000J1U8", "intention_text": "are a type of USB extension cable"}
+// example: {"head_id": "B00000J1U8", "intention_text": "USB extension cable"}
 MATCH (h)-[r]->(i:Intention)
 WHERE (h.id = $head_id OR h.key = $head_id) AND i.text = $intention_text
 OPTIONAL MATCH (run:LoadRun {id: r.created_run})

@@ -4,12 +4,15 @@
 to safetensors by :func:`cosmo.core.models.gemma_model_dir`); any Hugging Face model name or
 local folder works too. Nothing is loaded until the first :meth:`generate` (or an explicit
 :meth:`load`). Prompts are generated in batches, left-padded, with sampling, a repetition
-penalty and stop strings; a seed makes sampling reproducible for the same batch.
+penalty and stop strings; a seed makes sampling reproducible for the same batch. One
+instance may be shared by threads (the API's explanation worker and its refresh job): a
+lock lets one batch run at a time.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +46,7 @@ class TransformersGenerator:
         self.threads = threads
         self._model: Any = None
         self._tok: Any = None
+        self._lock = threading.Lock()
         self.stats: dict[str, float] = {"prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0}
 
     def load(self) -> TransformersGenerator:
@@ -83,11 +87,19 @@ class TransformersGenerator:
 
     def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
         """One completion per prompt, in order, generated ``batch_size`` prompts at a time."""
-        self.load()
+        with self._lock:
+            self.load()
+            t0 = time.perf_counter()
+            out = self._generate(prompts, params)
+            self.stats["prompt_tokens"] += sum(g.prompt_tokens for g in out)
+            self.stats["completion_tokens"] += sum(g.completion_tokens for g in out)
+            self.stats["seconds"] += time.perf_counter() - t0
+            return out
+
+    def _generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
         import torch
 
         results: dict[int, Generation] = {}
-        t0 = time.perf_counter()
         # Batch prompts of similar length together: less left padding, less wasted compute.
         lengths = [
             len(ids) for ids in self._tok(list(prompts), add_special_tokens=True)["input_ids"]
@@ -95,43 +107,45 @@ class TransformersGenerator:
         order = sorted(range(len(prompts)), key=lambda i: (lengths[i], i))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            batch = [prompts[i] for i in idx]
-            enc = self._tok(batch, return_tensors="pt", padding=True).to(self.device)
+            enc = self._tok([prompts[i] for i in idx], return_tensors="pt", padding=True)
             torch.manual_seed(params.seed + start)
-            sample = params.temperature > 0
-            kwargs: dict[str, Any] = {
-                "max_new_tokens": params.max_new_tokens,
-                "do_sample": sample,
-                "repetition_penalty": params.repetition_penalty,
-                "pad_token_id": self._tok.pad_token_id,
-            }
-            if sample:
-                kwargs.update(temperature=params.temperature, top_p=params.top_p)
-            if params.stop:
-                kwargs.update(stop_strings=list(params.stop), tokenizer=self._tok)
             try:
                 with torch.inference_mode():
-                    ids = self._model.generate(**enc, **kwargs)
+                    ids = self._model.generate(**enc.to(self.device), **self._kwargs(params))
             except Exception as e:
                 raise ModelError(f"generation failed with {self.model_name!r}: {e}") from e
             width = enc["input_ids"].shape[1]
-            eos = {self._tok.eos_token_id, self._tok.pad_token_id}
             for i, row, mask in zip(idx, ids, enc["attention_mask"], strict=True):
-                new = row[width:].tolist()
-                n = len(new)
-                while n and new[n - 1] in eos:
-                    n -= 1
-                text = self._tok.decode(new[:n], skip_special_tokens=True)
-                text, stopped = self._stop_cut(text, params.stop)
-                ended = n < len(new) or stopped
-                results[i] = Generation(
-                    text=text,
-                    prompt_tokens=int(mask.sum()),
-                    completion_tokens=n,
-                    finish_reason="stop" if ended else "length",
-                )
-        out = [results[i] for i in range(len(prompts))]
-        self.stats["prompt_tokens"] += sum(g.prompt_tokens for g in out)
-        self.stats["completion_tokens"] += sum(g.completion_tokens for g in out)
-        self.stats["seconds"] += time.perf_counter() - t0
-        return out
+                results[i] = self._completion(row[width:].tolist(), int(mask.sum()), params)
+        return [results[i] for i in range(len(prompts))]
+
+    def _kwargs(self, params: GenerationParams) -> dict[str, Any]:
+        sample = params.temperature > 0
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": sample,
+            "repetition_penalty": params.repetition_penalty,
+            "pad_token_id": self._tok.pad_token_id,
+        }
+        if sample:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self._tok)
+        return kwargs
+
+    def _completion(
+        self, new: list[int], prompt_tokens: int, params: GenerationParams
+    ) -> Generation:
+        eos = {self._tok.eos_token_id, self._tok.pad_token_id}
+        n = len(new)
+        while n and new[n - 1] in eos:
+            n -= 1
+        text = self._tok.decode(new[:n], skip_special_tokens=True)
+        text, stopped = self._stop_cut(text, params.stop)
+        ended = n < len(new) or stopped
+        return Generation(
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=n,
+            finish_reason="stop" if ended else "length",
+        )

@@ -1,25 +1,19 @@
 """cosmo.gnn: graph learning on the knowledge graph (PyTorch Geometric).
 
-* :mod:`cosmo.gnn.tables` / :mod:`cosmo.gnn.data`: the KG (export Parquet or a graph store)
-  as tables and as a ``HeteroData`` with MiniLM text features and saved id maps;
+* :mod:`cosmo.gnn.data`: the KG (:class:`cosmo.kg.export.KGTables`, from an export folder
+  or a graph store) as a ``HeteroData`` with MiniLM text features and saved id maps;
 * :mod:`cosmo.gnn.sage` / :mod:`cosmo.gnn.embed`: heterogeneous GraphSAGE trained by link
   prediction, node embeddings to Parquet;
 * :mod:`cosmo.gnn.vectors`: embeddings written back with a vector index, :func:`similar`;
-* :mod:`cosmo.gnn.intentionqa` / :mod:`cosmo.gnn.iqa_scorer`: the IntentionQA harness;
-* :mod:`cosmo.gnn.relevance`: ESCI query-product relevance with and without KG features;
 * :mod:`cosmo.gnn.session`: session-based recommendation.
 
 Importing this package does not import torch.
 """
 
-from cosmo.gnn.tables import KGTables, read_export, read_store
 from cosmo.gnn.vectors import ensure_vector_index, similar, write_embeddings
 
 __all__ = [
-    "KGTables",
     "ensure_vector_index",
-    "read_export",
-    "read_store",
     "similar",
     "write_embeddings",
 ]

@@ -1,4 +1,4 @@
-"""``cosmo gnn ...``: graph export, GraphSAGE training, embeddings, evaluations."""
+"""``cosmo gnn ...``: graph export, GraphSAGE training, embeddings, nearest products."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _out(ctx: typer.Context, out: Path | None) -> Path:
 
 
 def _tables(ctx: typer.Context, from_export: Path | None):  # type: ignore[no-untyped-def]
-    from cosmo.gnn.tables import read_export, read_store
+    from cosmo.kg.export import read_export, read_store
 
     if from_export is not None:
         return read_export(from_export), str(from_export)
@@ -37,7 +37,7 @@ def _tables(ctx: typer.Context, from_export: Path | None):  # type: ignore[no-un
 
     store = open_store(settings_of(ctx))
     try:
-        return read_store(store), f"graph store {store.backend}"
+        return read_store(store), "graph store"
     finally:
         store.close()
 
@@ -138,26 +138,6 @@ def similar_cmd(
     for r in rows:
         table.add_row(str(r["id"]), str(r["title"] or "")[:80], f"{r['score']:.3f}")
     console.print(table)
-
-
-@gnn_app.command("eval")
-def evaluate(
-    ctx: typer.Context,
-    data: Annotated[
-        Path, typer.Option(help="IntentionQA folder (task1.jsonl, task2.jsonl)")
-    ] = Path("../shared/data/intentionqa"),
-    limit: Annotated[int | None, typer.Option(help="First N questions per task")] = None,
-    kg_export: Annotated[
-        Path | None, typer.Option(help="Also score with this KG export (made without the answers)")
-    ] = None,
-) -> None:
-    """IntentionQA accuracy: plain MiniLM, learned scorer, learned scorer + KG (pair-grouped CV)."""
-    from cosmo.gnn.demo import intentionqa_table
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    console.print(
-        intentionqa_table(data, limit=limit, kg_export=kg_export, cache=settings_of(ctx).cache_dir)
-    )
 
 
 def register(app: typer.Typer) -> None:

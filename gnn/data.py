@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from cosmo.core.embeddings import Embedder
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
 
 __all__ = [
     "KNOWLEDGE",

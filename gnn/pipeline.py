@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cosmo.gnn.data import IdMaps
     from cosmo.gnn.embed import TrainConfig, TrainReport
     from cosmo.gnn.sage import HeteroSAGE
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
     from cosmo.kg.store import GraphStore
 
 __all__ = ["export_graph", "load_model", "save_model", "train_and_embed"]

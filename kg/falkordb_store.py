@@ -11,11 +11,12 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cosmo.core.errors import GraphStoreError, StoreUnavailable
-from cosmo.kg.store import Health, Row, WriteSummary, batched, refuse_nul
+from cosmo.kg.search import FALKORDB, AsyncSearch, Dialect, Search
+from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, refuse_nul
 
 if TYPE_CHECKING:
     from falkordb import FalkorDB
@@ -140,7 +141,7 @@ def _wrap(e: Exception, cypher: str) -> Exception:
     return GraphStoreError(f"FalkorDB rejected the query ({e}); query starts: {first}")
 
 
-class FalkorDBStore:
+class FalkorDBStore(BatchWrites, Search):
     """A :class:`~cosmo.kg.store.GraphStore` over one FalkorDB graph.
 
     Args:
@@ -151,6 +152,7 @@ class FalkorDBStore:
     """
 
     backend: ClassVar[str] = "falkordb"
+    dialect: ClassVar[Dialect] = FALKORDB
 
     def __init__(self, client: FalkorDB | Callable[[], FalkorDB], graph: str = "cosmo") -> None:
         self._client = client
@@ -227,18 +229,6 @@ class FalkorDBStore:
             raise _wrap(e, cypher) from e
         return _summary(res)
 
-    def write_batches(
-        self,
-        cypher: str,
-        rows: Iterable[Mapping[str, Any]],
-        *,
-        batch_size: int = 5000,
-        param: str = "rows",
-        extra: Mapping[str, Any] | None = None,
-    ) -> Iterator[WriteSummary]:
-        for batch in batched(rows, batch_size):
-            yield self.execute(cypher, {**(extra or {}), param: list(batch)})
-
     def setup(self, *, embedding_dim: int | None = None) -> list[str]:
         from cosmo.kg.setup_falkordb import apply_setup
 
@@ -279,7 +269,7 @@ class FalkorDBStore:
             self._client.close()  # type: ignore[union-attr]
 
 
-class AsyncFalkorDBStore:
+class AsyncFalkorDBStore(AsyncSearch):
     """An :class:`~cosmo.kg.store.AsyncGraphStore` over FalkorDB's asyncio client.
 
     ``client`` is a ``falkordb.asyncio.FalkorDB`` or a function making one; the function
@@ -288,6 +278,7 @@ class AsyncFalkorDBStore:
     """
 
     backend: ClassVar[str] = "falkordb"
+    dialect: ClassVar[Dialect] = FALKORDB
 
     def __init__(self, client: Any, graph: str = "cosmo") -> None:
         self._client = client

@@ -8,11 +8,12 @@ followers), writes with ``routing_=WRITE``; both name the database explicitly.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cosmo.core.errors import ConfigError, GraphStoreError, StoreUnavailable
-from cosmo.kg.store import Health, Row, WriteSummary, batched, refuse_nul
+from cosmo.kg.search import NEO4J, AsyncSearch, Dialect, Search
+from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, refuse_nul
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, Driver
@@ -72,10 +73,11 @@ def _settings_auth(settings: Settings) -> tuple[str, str]:
     return settings.neo4j_user, settings.neo4j_password.get_secret_value()
 
 
-class Neo4jStore:
+class Neo4jStore(BatchWrites, Search):
     """A :class:`~cosmo.kg.store.GraphStore` over a Neo4j 5 database."""
 
     backend: ClassVar[str] = "neo4j"
+    dialect: ClassVar[Dialect] = NEO4J
 
     def __init__(self, driver: Driver, database: str = "neo4j") -> None:
         self.driver = driver
@@ -125,18 +127,6 @@ class Neo4jStore:
             rows=[{k: _plain(r[k]) for k in keys} for r in records],
         )
 
-    def write_batches(
-        self,
-        cypher: str,
-        rows: Iterable[Mapping[str, Any]],
-        *,
-        batch_size: int = 5000,
-        param: str = "rows",
-        extra: Mapping[str, Any] | None = None,
-    ) -> Iterator[WriteSummary]:
-        for batch in batched(rows, batch_size):
-            yield self.execute(cypher, {**(extra or {}), param: list(batch)})
-
     def setup(self, *, embedding_dim: int | None = None) -> list[str]:
         from cosmo.kg.setup_neo4j import setup_statements
 
@@ -178,10 +168,11 @@ class Neo4jStore:
         self.driver.close()
 
 
-class AsyncNeo4jStore:
+class AsyncNeo4jStore(AsyncSearch):
     """An :class:`~cosmo.kg.store.AsyncGraphStore` over Neo4j's async driver."""
 
     backend: ClassVar[str] = "neo4j"
+    dialect: ClassVar[Dialect] = NEO4J
 
     def __init__(self, driver: AsyncDriver, database: str = "neo4j") -> None:
         self.driver = driver

@@ -10,17 +10,16 @@ replay after a restart would then log an error for each repeat.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from cosmo.core.errors import GraphStoreError
-from cosmo.core.schema import RELATIONS
-
-if TYPE_CHECKING:
-    from cosmo.kg.falkordb_store import FalkorDBStore
+from cosmo.core.schema import NODE_KEYS, RELATIONS
+from cosmo.kg.store import Row, WriteSummary
 
 __all__ = ["UNIQUE_KEYS", "apply_setup", "setup_statements"]
 
-UNIQUE_KEYS: dict[str, str] = {"Product": "id", "Query": "key", "Intention": "id", "LoadRun": "id"}
+UNIQUE_KEYS: dict[str, str] = NODE_KEYS
 
 
 def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
@@ -48,7 +47,19 @@ def _already(e: Exception) -> bool:
     return "already indexed" in msg or "already exists" in msg or "already" in msg
 
 
-def apply_setup(store: FalkorDBStore, *, embedding_dim: int | None = None) -> list[str]:
+class _Server(Protocol):
+    """What the setup needs of :class:`~cosmo.kg.falkordb_store.FalkorDBStore`."""
+
+    graph_name: str
+
+    def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary: ...
+
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
+
+    def raw_command(self, *args: Any) -> Any: ...
+
+
+def apply_setup(store: _Server, *, embedding_dim: int | None = None) -> list[str]:
     """Create indexes and unique constraints; safe to run again."""
     done = []
     for stmt in setup_statements(embedding_dim=embedding_dim):

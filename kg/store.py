@@ -5,7 +5,9 @@ column name to scalar, list or map), never driver objects, so callers work the s
 FalkorDB and Neo4j. Queries shared by both backends use the portable subset described
 in ``cypher/README.md``: no ``EXISTS {}``/``COUNT {}`` subqueries, no ``elementId``, no
 APOC; return scalars or maps; use DISTINCT or aggregation where path de-duplication
-could change row counts.
+could change row counts. What cannot be portable (vector indexes, vector and full-text
+search) is a method of the store, so callers never write a database's own Cypher
+(:mod:`cosmo.kg.search`). :class:`BatchWrites` is the one ``write_batches`` both stores use.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from cosmo.core.errors import InputError
 
 __all__ = [
     "AsyncGraphStore",
+    "BatchWrites",
     "GraphStore",
     "Health",
     "Row",
@@ -93,6 +96,42 @@ class GraphStore(Protocol):
         """
         ...
 
+    def create_vector_index(self, lbl: str, prop: str, dim: int) -> None:
+        """A cosine vector index on ``(:lbl).prop`` of width ``dim`` (rebuilt at another width)."""
+        ...
+
+    def write_vectors(
+        self,
+        lbl: str,
+        prop: str,
+        vectors: Iterable[tuple[str, Sequence[float]]],
+        *,
+        batch_size: int = 1000,
+    ) -> int:
+        """Set ``(:lbl {key: id}).prop`` to each ``(id, vector)``; return the nodes updated."""
+        ...
+
+    def vector_search(
+        self,
+        lbl: str,
+        prop: str,
+        ids: Sequence[str],
+        k: int,
+        *,
+        returns: str | None = None,
+        timeout_ms: int | None = None,
+    ) -> list[Row]:
+        """Per node ``(:lbl {key: id})`` its ``k`` nearest others by ``prop``: rows
+        ``{source, id, score}`` with the cosine similarity, best first (plus ``node``, the
+        portable Cypher expression ``returns`` over the variable ``node``, when given)."""
+        ...
+
+    def fulltext_search(
+        self, lbl: str, text: str, k: int | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]:
+        """Nodes of ``lbl`` matching any word of ``text`` in full text: rows ``{id, score}``."""
+        ...
+
     def setup(self, *, embedding_dim: int | None = None) -> list[str]:
         """Create constraints and indexes (idempotent); return the statements run."""
         ...
@@ -118,6 +157,21 @@ class AsyncGraphStore(Protocol):
 
     async def query(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[Row]: ...
+
+    async def vector_search(
+        self,
+        lbl: str,
+        prop: str,
+        ids: Sequence[str],
+        k: int,
+        *,
+        returns: str | None = None,
+        timeout_ms: int | None = None,
+    ) -> list[Row]: ...
+
+    async def fulltext_search(
+        self, lbl: str, text: str, k: int | None = None, *, timeout_ms: int | None = None
     ) -> list[Row]: ...
 
     async def health(self) -> Health: ...
@@ -146,6 +200,26 @@ def refuse_nul(params: Mapping[str, Any] | None) -> None:
         raise InputError(
             "a value contains a NUL character (\\x00), which the graph database cannot store"
         )
+
+
+class _Executes(Protocol):
+    def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary: ...
+
+
+class BatchWrites:
+    """``write_batches`` for any store with ``execute``: one transaction per batch."""
+
+    def write_batches(
+        self: _Executes,
+        cypher: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = 5000,
+        param: str = "rows",
+        extra: Mapping[str, Any] | None = None,
+    ) -> Iterator[WriteSummary]:
+        for batch in batched(rows, batch_size):
+            yield self.execute(cypher, {**(extra or {}), param: list(batch)})
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:

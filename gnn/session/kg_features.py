@@ -10,26 +10,16 @@ answer), i.e. what the knowledge graph knows about the item before the test inte
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cosmo.core.embeddings import Embedder
-from cosmo.core.errors import InputError
 from cosmo.gnn.session.data import SessionCases
+from cosmo.ingest.intentionqa import intention_phrase, read_rows
 
-__all__ = ["CoBuySessions", "intention_text", "intentionqa_cobuy_sessions"]
-
-_BECAUSE = re.compile(r"\bbecause\s+(?:they\s+both\s+|both\s+|it\s+)?", re.IGNORECASE)
-
-
-def intention_text(assertion: str) -> str:
-    """The intention part of an IntentionQA assertion ("... because they both are X" → "are X")."""
-    parts = _BECAUSE.split(assertion, maxsplit=1)
-    return (parts[1] if len(parts) == 2 else assertion).strip().rstrip(".")
+__all__ = ["CoBuySessions", "intentionqa_cobuy_sessions"]
 
 
 @dataclass(frozen=True)
@@ -48,25 +38,13 @@ def intentionqa_cobuy_sessions(
     task1: str | Path, embedder: Embedder, test_fraction: float = 0.2, seed: int = 0
 ) -> CoBuySessions:
     """Read IntentionQA ``task1.jsonl`` into co-buy sessions and KG item features."""
-    p = Path(task1)
-    if not p.is_file():
-        raise InputError("IntentionQA file not found", file=str(p))
     pairs: list[tuple[str, str, str]] = []
     titles: dict[str, str] = {}
-    with p.open(encoding="utf-8") as f:
-        for n, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-                a, b = str(row["item_a_id"]), str(row["item_b_id"])
-                titles.setdefault(a, str(row["item_a_name"]))
-                titles.setdefault(b, str(row["item_b_name"]))
-                pairs.append((a, b, intention_text(str(row["assertion"]))))
-            except json.JSONDecodeError as e:
-                raise InputError(f"not valid JSON: {e.msg}", file=str(p), line=n) from e
-            except KeyError as e:
-                raise InputError("missing field", file=str(p), line=n, field=str(e.args[0])) from e
+    for _, row in read_rows(task1):
+        a, b = str(row["item_a_id"]), str(row["item_b_id"])
+        titles.setdefault(a, str(row["item_a_name"]))
+        titles.setdefault(b, str(row["item_b_name"]))
+        pairs.append((a, b, intention_phrase(str(row["assertion"]))))
     item_ids = sorted(titles)
     index = {asin: i + 1 for i, asin in enumerate(item_ids)}
     rng = np.random.default_rng(seed)

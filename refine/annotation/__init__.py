@@ -15,7 +15,6 @@ from cosmo.refine.annotation.items import (
     QUESTION_TEXT,
     QUESTIONS,
     Label,
-    candidates_from_intentionqa,
 )
 from cosmo.refine.annotation.review import (
     adjudicate,
@@ -41,7 +40,6 @@ __all__ = [
     "agreement",
     "annotation_weights",
     "audit_report",
-    "candidates_from_intentionqa",
     "cohen_kappa",
     "decide",
     "export_labels",

@@ -51,12 +51,16 @@ def sample_cmd(
     """Add a weighted sample (tail frequency × head popularity) of candidates to the store."""
     from cosmo.core.artifacts import read_candidates
     from cosmo.core.errors import InputError
-    from cosmo.refine.annotation.items import candidates_from_intentionqa
     from cosmo.refine.annotation.sampling import weighted_sample
+    from cosmo.refine.intentionqa import intentionqa_candidates
 
     if (candidates is None) == (intentionqa is None):
         raise InputError("give exactly one of --candidates or --intentionqa")
-    pool = read_candidates(candidates) if candidates else candidates_from_intentionqa(intentionqa)  # type: ignore[arg-type]
+    pool = (
+        read_candidates(candidates)
+        if candidates
+        else intentionqa_candidates(intentionqa, tails="sentence")
+    )  # type: ignore[arg-type]
     store = _store(ctx, db)
     added = store.add_items(weighted_sample(pool, n, seed=seed))
     console.print(

@@ -42,7 +42,6 @@ def build_cmd(
     from collections import Counter
 
     from cosmo.core.errors import InputError
-    from cosmo.refine.annotation.items import candidates_from_intentionqa
     from cosmo.refine.annotation.review import final_labels
     from cosmo.refine.annotation.settings import AnnotationSettings
     from cosmo.refine.annotation.store import AnnotationStore
@@ -53,6 +52,7 @@ def build_cmd(
         reference_labels,
         write_examples,
     )
+    from cosmo.refine.intentionqa import intentionqa_candidates
 
     path = db or AnnotationSettings().db_path(settings_of(ctx))
     candidates, labels = [], {}
@@ -61,7 +61,7 @@ def build_cmd(
         candidates = store.candidates()
         labels = dict(final_labels(store))
     if intentionqa is not None:
-        iqa = candidates_from_intentionqa(intentionqa, limit=limit)
+        iqa = intentionqa_candidates(intentionqa, limit_rows=limit, tails="sentence")
         ref = reference_labels(iqa)
         known = {c.candidate_id for c in candidates}
         candidates += [c for c in iqa if c.candidate_id not in known]

@@ -38,8 +38,8 @@ from cosmo.core.schema import pair_key
 __all__ = [
     "TASKS",
     "TEMPLATES",
-    "BehaviourPair",
     "InstructExample",
+    "PairInWords",
     "build_instructions",
     "pairs_from_candidates",
     "pairs_from_tables",
@@ -81,7 +81,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class BehaviourPair:
+class PairInWords:
     """A behaviour pair in words: a query or product title, and a product title."""
 
     behaviour: str  # "search_buy" or "co_buy"
@@ -142,13 +142,13 @@ def reference_labels(
     return out
 
 
-def pairs_from_candidates(candidates: Iterable[Candidate]) -> list[BehaviourPair]:
+def pairs_from_candidates(candidates: Iterable[Candidate]) -> list[PairInWords]:
     """The distinct behaviour pairs the candidates explain, with their titles."""
-    seen: dict[str, BehaviourPair] = {}
+    seen: dict[str, PairInWords] = {}
     for c in candidates:
         k = pair_key(c.behaviour, c.source, c.target)
         if k not in seen:
-            seen[k] = BehaviourPair(
+            seen[k] = PairInWords(
                 str(c.behaviour),
                 c.source,
                 c.source_title or c.source,
@@ -160,7 +160,7 @@ def pairs_from_candidates(candidates: Iterable[Candidate]) -> list[BehaviourPair
 
 def pairs_from_tables(
     catalogue: Path, search_buy: Path | None = None, co_buy: Path | None = None
-) -> list[BehaviourPair]:
+) -> list[PairInWords]:
     """Behaviour pairs from ingest-style tables (CSV or Parquet): ``catalogue``
     (product_id, title), ``search_buy`` (query, product_id), ``co_buy`` (product_a, product_b)."""
     import pandas as pd
@@ -174,19 +174,19 @@ def pairs_from_tables(
 
     cat = read(catalogue, ("product_id", "title"))
     title = dict(zip(cat["product_id"].astype(str), cat["title"].astype(str), strict=True))
-    out: list[BehaviourPair] = []
+    out: list[PairInWords] = []
     if search_buy is not None:
         for q, pid in read(search_buy, ("query", "product_id"))[["query", "product_id"]].itertuples(
             index=False
         ):
             if str(pid) in title:
-                out.append(BehaviourPair("search_buy", str(q), str(q), str(pid), title[str(pid)]))
+                out.append(PairInWords("search_buy", str(q), str(q), str(pid), title[str(pid)]))
     if co_buy is not None:
         for a, b in read(co_buy, ("product_a", "product_b"))[["product_a", "product_b"]].itertuples(
             index=False
         ):
             if str(a) in title and str(b) in title:
-                out.append(BehaviourPair("co_buy", str(a), title[str(a)], str(b), title[str(b)]))
+                out.append(PairInWords("co_buy", str(a), title[str(a)], str(b), title[str(b)]))
     return out
 
 
@@ -197,7 +197,7 @@ def _yes_no(v: bool) -> str:
 def build_instructions(
     candidates: Sequence[Candidate],
     labels: Mapping[str, Mapping[str, bool]],
-    pairs: Sequence[BehaviourPair] = (),
+    pairs: Sequence[PairInWords] = (),
     *,
     seed: int = 0,
     heldout: float = 0.2,

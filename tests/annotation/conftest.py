@@ -7,13 +7,15 @@ from pathlib import Path
 import pytest
 
 from cosmo.core.records import Candidate
-from cosmo.refine.annotation import AnnotationStore, candidates_from_intentionqa
+from cosmo.refine.annotation import AnnotationStore
+from cosmo.refine.intentionqa import intentionqa_candidates
 
 
 @pytest.fixture(scope="session")
 def iqa_candidates(shared_data: Path) -> list[Candidate]:
     """Candidates from the first 30 IntentionQA pairs (gold assertions and distractors)."""
-    return candidates_from_intentionqa(shared_data / "intentionqa" / "task1.jsonl", limit=30)
+    path = shared_data / "intentionqa" / "task1.jsonl"
+    return intentionqa_candidates(path, limit_rows=30, tails="sentence")
 
 
 @pytest.fixture

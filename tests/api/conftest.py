@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cosmo.kg.search import AsyncSearch
+
 PRODUCTS = [
     ("P1", "Coleman North Rim sleeping bag, 0 degrees", "sleeping bag", "outdoors"),
     ("P2", "4-person dome camping tent", "tent", "outdoors"),
@@ -91,12 +93,13 @@ def api_graph(db_settings: Any) -> Iterator[Any]:
     store.close()
 
 
-class CountingStore:
-    """An AsyncGraphStore wrapper that counts database round trips."""
+class CountingStore(AsyncSearch):
+    """An AsyncGraphStore wrapper that counts database round trips (searches included)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.backend = inner.backend
+        self.dialect = inner.dialect  # type: ignore[misc]
         self.calls: list[str] = []
 
     async def query(self, cypher: str, params: Any = None, *, timeout_ms: int | None = None) -> Any:

@@ -180,6 +180,6 @@ def test_real_generator_through_the_worker(make_client: Any, gql: Any, gemma_dir
 
 
 def real_generator(model_dir: Any) -> Any:
-    from cosmo.api.generator import TransformersGenerator
+    from cosmo.generation.hf import TransformersGenerator
 
     return TransformersGenerator(str(model_dir))

@@ -5,62 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from cosmo.cli import app
 from cosmo.core.manifest import read_manifest
 from cosmo.core.schema import RELATIONS
-from cosmo.generation.folkscope import import_intentionqa, map_assertion
+from cosmo.generation.folkscope import import_intentionqa
 from cosmo.generation.importer import import_candidates
-
-P = "PersonX bought a product of Item A and a product of Item B "
-
-
-@pytest.mark.parametrize(
-    ("text", "relation", "tail"),
-    [
-        ("because they both are capable of keeping him warm.", "CAPABLE_OF", "keeping him warm"),
-        ("because they both are a type of USB extension cable.", "IS_A", "USB extension cable"),
-        (
-            'because they both are a manner of "Audio & Video Accessories".',
-            "IS_A",
-            "Audio & Video Accessories",
-        ),
-        ("because they are both used for Halloween.", "USED_FOR_EVE", "Halloween"),
-        ("because they are both used for his wife.", "USED_FOR_AUD", "his wife"),
-        ("because they are both used for water cooling.", "USED_FOR_FUNC", "water cooling"),
-        ("because they could both be used to make a costume.", "USED_TO", "make a costume"),
-        ("because they could both be used as a gift.", "USED_AS", "a gift"),
-        ("because they could both be worn on the wrist.", "USED_IN_BODY", "the wrist"),
-        ("because they could both be worn with a dress.", "USED_WITH", "a dress"),
-        ("because they both are capable of being worn by women.", "USED_BY", "women"),
-        ("because they could both be found in the kitchen.", "USED_IN_LOC", "the kitchen"),
-        (
-            'because they both are related to the topic of "Army Style".',
-            "xINTERESTED_IN",
-            "Army Style",
-        ),
-        ("because the person wants to be a pirate.", "xWANT", "be a pirate"),
-        ("as a result, the person will be able to play games.", "USED_TO", "play games"),
-    ],
-)
-def test_assertion_mapping(text: str, relation: str, tail: str) -> None:
-    got = map_assertion(P + text)
-    assert got is not None and got[:2] == (relation, tail)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "because they could both be found on Amazon.com.",
-        'because they both have a property of "Sterling Silver".',
-        "because he thought they were the same product.",
-        "because they both are a manner of the same product.",
-    ],
-)
-def test_unmappable_assertions(text: str) -> None:
-    assert map_assertion(P + text) is None
 
 
 def test_import_shared_intentionqa(shared_data: Path) -> None:

@@ -43,7 +43,7 @@ def minilm():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def tiny_tables():  # type: ignore[no-untyped-def]
     """A 4-node graph: two products, one query, one intention; every edge type once."""
-    from cosmo.gnn.tables import KGTables
+    from cosmo.kg.export import KGTables
 
     return KGTables.from_frames(
         products=pd.DataFrame(
@@ -152,7 +152,7 @@ class CachedEmbedder:
     """Wraps an embedder so each distinct text is embedded once per test session."""
 
     def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
-        from cosmo.gnn.intentionqa import TextVectors
+        from cosmo.core.embeddings import TextVectors
 
         self.vectors = TextVectors(inner)
         self.dim = inner.dim
@@ -169,8 +169,8 @@ def cached_minilm(minilm) -> CachedEmbedder:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def iqa_slice(iqa_dir: Path):  # type: ignore[no-untyped-def]
     """The first 60 questions of each task (real data)."""
-    from cosmo.gnn.intentionqa import load_task
+    from cosmo.ingest.intentionqa import load_questions
 
-    return load_task(iqa_dir / "task1.jsonl", limit=60), load_task(
+    return load_questions(iqa_dir / "task1.jsonl", limit=60), load_questions(
         iqa_dir / "task2.jsonl", limit=60
     )

@@ -11,7 +11,7 @@ import torch
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import read_manifest
 from cosmo.gnn.data import KNOWLEDGE, build_hetero, has_neighbor_sampler, load_graph, save_graph
-from cosmo.gnn.tables import KGTables, read_export, read_store
+from cosmo.kg.export import KGTables, read_export, read_store
 
 
 def test_build_hetero_shapes(tiny_tables, hash_embedder) -> None:  # type: ignore[no-untyped-def]

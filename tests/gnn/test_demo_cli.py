@@ -17,7 +17,7 @@ def test_gnn_help_lists_the_commands() -> None:
 
     res = CliRunner().invoke(app, ["gnn", "--help"])
     assert res.exit_code == 0, res.output
-    for cmd in ("export", "train", "embed", "eval", "similar"):
+    for cmd in ("export", "train", "embed", "similar"):
         assert cmd in res.output
 
 
@@ -79,8 +79,8 @@ def test_demo_stage_writes_embeddings_into_the_graph(
     store, load_tables, iqa_slice, db_settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from cosmo.core.demo import DemoContext
+    from cosmo.evaluation.intentionqa import kg_from_questions
     from cosmo.gnn.demo import run
-    from cosmo.gnn.intentionqa import kg_from_questions
 
     t1, _ = iqa_slice
     load_tables(store, kg_from_questions(t1[:40]))

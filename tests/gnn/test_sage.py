@@ -45,7 +45,7 @@ def test_one_layer_and_bad_layers() -> None:
 
 @pytest.mark.slow
 def test_link_prediction_learns_on_real_pairs(iqa_slice, cached_minilm) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.gnn.intentionqa import kg_from_questions
+    from cosmo.evaluation.intentionqa import kg_from_questions
 
     t1, _ = iqa_slice
     data, maps = build_hetero(kg_from_questions(t1), cached_minilm)

@@ -8,7 +8,7 @@ import pytest
 
 from cosmo.core.errors import InputError
 from cosmo.gnn import similar, write_embeddings
-from cosmo.gnn.tables import KGTables
+from cosmo.kg.export import KGTables
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import torch
 
 from cosmo.core.errors import InputError
 from cosmo.gnn.session.data import expand_prefixes
-from cosmo.gnn.session.kg_features import intention_text, intentionqa_cobuy_sessions
+from cosmo.gnn.session.kg_features import intentionqa_cobuy_sessions
 from cosmo.gnn.session.kg_srgnn import KGSRGNN
 from cosmo.gnn.session.train import SessionTrainConfig, evaluate, train_session_model
 
@@ -27,11 +27,6 @@ class HashEmbedder:
             for w in t.lower().split():
                 out[i, zlib.crc32(w.encode()) % self.dim] += 1.0
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
-
-def test_intention_text() -> None:
-    a = "PersonX bought a product of Item A and a product of Item B because they both are a type of USB cable."
-    assert intention_text(a) == "are a type of USB cable"
 
 
 def test_cobuy_sessions_from_real_intentionqa(shared_data: Path) -> None:

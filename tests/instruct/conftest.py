@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.refine.annotation import candidates_from_intentionqa
 from cosmo.refine.instruct import (
     InstructExample,
     build_instructions,
@@ -15,6 +14,7 @@ from cosmo.refine.instruct import (
     pairs_from_tables,
     reference_labels,
 )
+from cosmo.refine.intentionqa import intentionqa_candidates
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "ingest" / "sample"
@@ -22,7 +22,8 @@ SAMPLE = REPO / "ingest" / "sample"
 
 @pytest.fixture(scope="session")
 def iqa(shared_data: Path):  # type: ignore[no-untyped-def]
-    return candidates_from_intentionqa(shared_data / "intentionqa" / "task1.jsonl", limit=80)
+    path = shared_data / "intentionqa" / "task1.jsonl"
+    return intentionqa_candidates(path, limit_rows=80, tails="sentence")
 
 
 @pytest.fixture(scope="session")

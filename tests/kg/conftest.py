@@ -2,59 +2,35 @@
 
 from __future__ import annotations
 
-import json
-import re
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-_RULES = [
-    (r"\bare a type of\b|\bare both a\b|\bare a kind of\b", "IS_A"),
-    (r"\bcapable of\b|\bcan\b", "CAPABLE_OF"),
-    (r"\bused for\b|\bused to\b", "USED_FOR_FUNC"),
-    (r"\bused with\b|\bused together\b", "USED_WITH"),
-    (r"\bused in\b|\bused at\b", "USED_IN_LOC"),
-    (r"\bused by\b|\bfor (?:the )?(?:kids|children|men|women|babies|people)\b", "USED_FOR_AUD"),
-    (r"\bwant\b|\bwill be able to\b|\bas a result\b", "xWANT"),
-    (r"\binterested in\b|\brelated to the topic\b", "xINTERESTED_IN"),
-]
-
-
-def _relation(text: str) -> str:
-    for pat, rel in _RULES:
-        if re.search(pat, text):
-            return rel
-    return "USED_FOR_FUNC"
-
-
-def _tail(option: str) -> str:
-    t = re.sub(r"^(because|as a result,?)\s+(they\s+)?(both\s+|could both\s+)?", "", option.strip())
-    return t.rstrip(".").strip().strip('"')
+from cosmo.ingest.intentionqa import PAIR_FIELDS, parse_assertion, read_rows
 
 
 def intentionqa_triples(shared_data: Path, limit: int | None = None) -> pd.DataFrame:
+    """One co-buy triple per IntentionQA row: its gold assertion as relation and tail."""
+    need = (*PAIR_FIELDS, "assertion", "typicality")
     rows = []
-    with open(shared_data / "intentionqa" / "task1.jsonl", encoding="utf-8") as f:
-        for n, line in enumerate(f):
-            if limit is not None and n >= limit:
-                break
-            d = json.loads(line)
-            option = d["options"][d["gold_ind"]]
-            rows.append(
-                {
-                    "behaviour": "co_buy",
-                    "source": d["item_a_id"],
-                    "target": d["item_b_id"],
-                    "relation": _relation(option),
-                    "tail": _tail(option),
-                    "typicality": d["typicality"],
-                    "plausibility": 0.9,
-                    "source_title": d["item_a_name"],
-                    "target_title": d["item_b_name"],
-                    "model": "folkscope",
-                }
-            )
+    for _, d in islice(read_rows(shared_data / "intentionqa" / "task1.jsonl", need), limit):
+        relation, tail = parse_assertion(d["assertion"])
+        rows.append(
+            {
+                "behaviour": "co_buy",
+                "source": d["item_a_id"],
+                "target": d["item_b_id"],
+                "relation": relation,
+                "tail": tail,
+                "typicality": d["typicality"],
+                "plausibility": 0.9,
+                "source_title": d["item_a_name"],
+                "target_title": d["item_b_name"],
+                "model": "folkscope",
+            }
+        )
     return pd.DataFrame(rows)
 
 

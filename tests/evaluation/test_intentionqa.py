@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from cosmo.core.errors import InputError
-from cosmo.gnn.intentionqa import (
+from cosmo.evaluation.intentionqa import (
     accuracy,
     baseline_predict,
     group_folds,
     kg_from_questions,
-    load_task,
-    relation_of,
 )
-from cosmo.gnn.iqa_scorer import KGIndex, OptionScorer, cross_validate, features
-
-
-def test_load_task_reads_both_tasks(iqa_slice) -> None:  # type: ignore[no-untyped-def]
-    t1, t2 = iqa_slice
-    assert len(t1) == len(t2) == 60
-    q1, q2 = t1[0], t2[0]
-    assert q1.task == 1 and q2.task == 2
-    assert q1.options[q1.gold] == q1.intention  # task 1: the gold option is the assertion
-    assert q2.options[q2.gold] == q2.item_b_name  # task 2: the gold option is item B
-    assert q2.intention.startswith("because")
-
-
-def test_bad_lines_are_named(tmp_path: Path) -> None:
-    p = tmp_path / "task1.jsonl"
-    good = {
-        "id": "x",
-        "item_a_id": "a",
-        "item_b_id": "b",
-        "item_a_name": "A",
-        "item_b_name": "B",
-        "assertion": "because c.",
-        "options": {"A": "because c.", "B": "d"},
-        "gold_ind": "A",
-    }
-    p.write_text(json.dumps(good) + "\n{oops\n")
-    with pytest.raises(InputError) as e:
-        load_task(p)
-    assert e.value.line == 2
-    p.write_text(json.dumps({**good, "gold_ind": "Q"}) + "\n")
-    with pytest.raises(InputError) as e:
-        load_task(p)
-    assert e.value.field == "gold_ind"
-
-
-def test_relation_split_is_crude_but_total() -> None:
-    assert relation_of("because they both are capable of telling time.") == "CAPABLE_OF"
-    assert relation_of("because they both are a type of jewelry.") == "IS_A"
-    assert relation_of("because the person wants to go fishing.") == "xWANT"
+from cosmo.evaluation.iqa_scorer import KGIndex, OptionScorer, cross_validate, features
 
 
 def test_kg_from_questions_links_both_products(iqa_slice) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +33,7 @@ def test_folds_never_split_a_pair(iqa_slice) -> None:  # type: ignore[no-untyped
 
 
 def test_held_out_questions_never_see_their_own_intention(iqa_slice, hash_embedder) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.gnn.intentionqa import TextVectors
+    from cosmo.core.embeddings import TextVectors
 
     t1, _ = iqa_slice
     vectors = TextVectors(hash_embedder)
@@ -107,7 +63,7 @@ def test_minilm_baseline_and_scorers_beat_random(iqa_slice, cached_minilm) -> No
 
 
 def test_scorer_training_lowers_the_loss(iqa_slice, hash_embedder) -> None:  # type: ignore[no-untyped-def]
-    from cosmo.gnn.intentionqa import TextVectors
+    from cosmo.core.embeddings import TextVectors
 
     t1, _ = iqa_slice
     vectors = TextVectors(hash_embedder)
@@ -115,3 +71,24 @@ def test_scorer_training_lowers_the_loss(iqa_slice, hash_embedder) -> None:  # t
     scorer = OptionScorer(use_kg=False, epochs=50).fit(xs, [q.gold for q in t1])
     assert scorer.losses[-1] < scorer.losses[0]
     assert scorer.predict(xs).shape == (len(t1),)
+
+
+def test_eval_command_and_demo_stage(shared_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from cosmo.cli import app
+    from cosmo.core.demo import DemoContext
+    from cosmo.core.settings import Settings
+    from cosmo.evaluation.demo import run
+
+    res = CliRunner().invoke(app, ["eval", "--help"])
+    assert res.exit_code == 0 and "intentionqa" in res.output
+    out = StringIO()
+    ctx: DemoContext[None] = DemoContext(
+        Settings(state_dir=tmp_path), None, tmp_path, Console(file=out, width=200), None
+    )
+    run(ctx)  # no shared data: the stage says so and does nothing
+    assert "skipped" in out.getvalue()

@@ -23,8 +23,8 @@ from cosmo.core.errors import InputError
 from cosmo.core.schema import query_key
 
 if TYPE_CHECKING:
-    from cosmo.gnn.intentionqa import TextVectors
-    from cosmo.gnn.tables import KGTables
+    from cosmo.core.embeddings import TextVectors
+    from cosmo.kg.export import KGTables
 
 __all__ = [
     "ESCI_LABELS",

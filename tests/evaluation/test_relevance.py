@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cosmo.core.embeddings import TextVectors
 from cosmo.core.errors import InputError
-from cosmo.gnn.intentionqa import TextVectors
-from cosmo.gnn.relevance import compare, load_esci, relevance_features
-from cosmo.gnn.tables import KGTables
+from cosmo.evaluation.relevance import compare, load_esci, relevance_features
+from cosmo.kg.export import KGTables
 
 INTENTIONS = [
     "camping in cold weather",

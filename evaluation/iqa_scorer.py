@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cosmo.gnn.intentionqa import Question, TextVectors, group_folds, kg_from_questions, query_text
-from cosmo.gnn.tables import KGTables
+from cosmo.core.embeddings import TextVectors
+from cosmo.evaluation.intentionqa import group_folds, kg_from_questions, query_text
+from cosmo.ingest.intentionqa import Question
+from cosmo.kg.export import KGTables
 
 __all__ = ["KGIndex", "OptionScorer", "cross_validate", "features"]
 
