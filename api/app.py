@@ -90,7 +90,7 @@ def create_app(
             neither they nor ``store``/``redis`` are given.
         store: the async graph store to read (default: ``open_async_store(core)``).
         redis: a ``redis.asyncio`` client for the cache and feature store (default: one
-            on ``core.redis_url``, the embedded server).
+            on ``core.cache_url``, the embedded server).
         generator: the text generator the explanation worker uses; without one, misses
             stay queued for a separate worker (``cosmo api worker``).
         recommender: plug in a trained recommender (default: co-buys + shared intentions).
@@ -106,7 +106,7 @@ def create_app(
     if redis is None:
         import redis.asyncio as aioredis
 
-        redis = aioredis.Redis.from_url(core.redis_url, decode_responses=True, socket_timeout=5)  # type: ignore[union-attr]
+        redis = aioredis.Redis.from_url(core.cache_url, decode_responses=True, socket_timeout=5)  # type: ignore[union-attr]
     metrics = Metrics()
     reader = GraphReader(store, timeout_ms=settings.db_timeout_ms)
     cache = CacheStore(
