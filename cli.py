@@ -60,12 +60,16 @@ Backend = Annotated[
 ]
 
 
+def _backend(backend: str | None) -> str | None:
+    if backend not in (None, "falkordb", "neo4j"):
+        raise typer.BadParameter(f"unknown backend {backend!r}; use falkordb or neo4j")
+    return backend
+
+
 def _server(ctx: typer.Context, backend: str | None):  # type: ignore[no-untyped-def]
     from cosmo.kg.factory import open_server
 
-    if backend not in (None, "falkordb", "neo4j"):
-        raise typer.BadParameter(f"unknown backend {backend!r}; use falkordb or neo4j")
-    return open_server(settings_of(ctx), backend)
+    return open_server(settings_of(ctx), _backend(backend))
 
 
 @db_app.command("install")
@@ -117,11 +121,15 @@ def db_status(ctx: typer.Context, backend: Backend = None) -> None:
 def demo(
     ctx: typer.Context,
     serve: Annotated[bool, typer.Option(help="Keep the API running at the end.")] = True,
+    backend: Backend = None,
 ) -> None:
-    """Run the whole pipeline on the bundled sample with the embedded database."""
+    """Run the whole pipeline on the bundled sample (FalkorDB embedded, or --backend neo4j)."""
     from cosmo.demo import run_demo
 
-    run_demo(settings_of(ctx), serve=serve)
+    settings = settings_of(ctx)
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": _backend(backend)})
+    run_demo(settings, serve=serve)
 
 
 def _register_stages() -> None:

@@ -20,8 +20,10 @@ api           the graph → serves GraphQL and the pages (last, blocks when serv
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import time
+from pathlib import Path
 
 from rich.console import Console
 
@@ -34,16 +36,23 @@ __all__ = ["STAGES", "run_demo"]
 STAGES: tuple[str, ...] = ("ingest", "generation", "refine", "kg", "gnn", "evaluation", "api")
 
 
+def _write_summary(ctx: DemoContext[GraphStore]) -> Path:
+    path = ctx.workdir / "summary.json"
+    body = {"backend": ctx.settings.backend, "counts": ctx.counts}
+    path.write_text(json.dumps(body, indent=1, sort_keys=True))
+    return path
+
+
 def run_demo(
     settings: Settings, *, serve: bool = True, console: Console | None = None
 ) -> DemoContext[GraphStore]:
     """Start the database and run every stage that is installed, in order."""
-    from cosmo.kg.factory import open_store, start_embedded
+    from cosmo.kg.factory import open_store, start_servers
 
     console = console or Console()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("COSMO_STATE_DIR", str(settings.state_dir))
-    if (started := start_embedded(settings)) is not None:
+    for started in start_servers(settings, say=console.print):
         console.print(f"[green]✓[/] {started}")
     workdir = settings.artifacts_dir / "demo"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -65,6 +74,8 @@ def run_demo(
             raise
         t = time.perf_counter()
         console.rule(f"[bold]{name}")
+        if name == "api":  # the last stage, which keeps serving: the counts are all in
+            console.print(f"counts per stage: {_write_summary(ctx)}")
         module.run(ctx)
         console.print(f"[dim]{name} took {time.perf_counter() - t:.1f} s[/]")
     console.rule(f"[bold green]demo done in {time.perf_counter() - t0:.0f} s")

@@ -37,6 +37,11 @@ class DemoContext(Generic[StoreT]):
     serve: bool = True
     artifacts: dict[str, Path] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, stage: str, **numbers: int) -> None:
+        """Record what a stage made (the runner writes them to ``<workdir>/summary.json``)."""
+        self.counts.setdefault(stage, {}).update({k: int(v) for k, v in numbers.items()})
 
 
 def find_shared_data() -> Path | None:

@@ -80,6 +80,12 @@ def run(ctx: DemoContext[Any], generator: TextGenerator | None = None) -> None:
     )
     path = write_candidates(candidates, ctx.workdir / "generation" / "candidates.parquet", manifest)
     ctx.artifacts["candidates"] = path
+    ctx.count(
+        "generation",
+        candidates=len(candidates),
+        generated=report.counts["candidates"],
+        imported=counts.get("imported_folkscope", 0),
+    )
     ctx.console.print(
         f"{report.counts['candidates']} candidates from {gen.model_name} on {len(chosen)} pairs "
         f"(copy rate {report.notes['copy_rate']:.0%}), {counts.get('imported_folkscope', 0)} imported "

@@ -30,6 +30,7 @@ def run(ctx: DemoContext[GraphStore]) -> None:
     out = ctx.workdir / "gnn"
     tables = read_store(ctx.store)
     counts = tables.counts()
+    ctx.count("gnn", **counts)
     ctx.console.print("graph: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if counts["products"] < 2 or counts["co_buy"] + counts["knowledge"] + counts["search_buy"] == 0:
         ctx.console.print(
@@ -43,6 +44,7 @@ def run(ctx: DemoContext[GraphStore]) -> None:
             data, maps, out, config=TrainConfig(epochs=DEMO_EPOCHS, out=64), store=ctx.store
         )
         ctx.artifacts["embeddings"] = path
+        ctx.count("gnn", vectors_written=written)
         ctx.console.print(
             f"[green]✓[/] GraphSAGE {DEMO_EPOCHS} epochs: loss {report.losses[0]:.3f} → "
             f"{report.losses[-1]:.3f}, held-out link AUC {report.val_auc:.3f}; "

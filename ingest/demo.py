@@ -64,6 +64,14 @@ def run(ctx: DemoContext[Any]) -> None:
         co_buy=res.paths["co_buy"],
         pairs=pairs_path,
     )
+    ctx.count(
+        "ingest",
+        products=len(products),
+        search_buy=len(search_buy),
+        co_buy=len(co_buy),
+        rejected=len(res.rejects),
+        pairs=len(result.pairs),
+    )
     ctx.console.print(
         f"ingested {len(products)} products, {len(search_buy)} search-buy and {len(co_buy)} co-buy pairs "
         f"({len(res.rejects)} rejected rows); sampled {len(result.pairs)} pairs → {pairs_path}"

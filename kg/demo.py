@@ -45,6 +45,7 @@ def run(ctx: DemoContext[GraphStore]) -> None:
     else:
         console.print("[yellow]no refined triples to load (the refine stage did not run)[/]")
     stats = graph_stats(store)
+    ctx.count("kg", **stats["nodes"], **stats["relationships"])
     t = Table(title="knowledge graph", show_edge=False)
     t.add_column("kind")
     t.add_column("count", justify="right")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cosmo.core.settings import Settings
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from cosmo.kg.neo4j_server import Neo4jServer
     from cosmo.kg.server import EmbeddedServer
 
-__all__ = ["open_async_store", "open_server", "open_store", "start_embedded"]
+__all__ = ["open_async_store", "open_server", "open_store", "start_servers"]
 
 
 def open_server(settings: Settings, backend: str | None = None) -> EmbeddedServer | Neo4jServer:
@@ -25,17 +26,24 @@ def open_server(settings: Settings, backend: str | None = None) -> EmbeddedServe
     return EmbeddedServer(settings)
 
 
-def start_embedded(settings: Settings) -> str | None:
-    """Start the embedded server when ``settings`` use it; say where it is (else ``None``).
+def start_servers(settings: Settings, say: Callable[[str], None] = print) -> list[str]:
+    """Start the servers ``settings`` need on this machine; say where each is.
 
-    A production backend runs on its own (``docker compose up``), so nothing is started.
+    FalkorDB is the graph with the default backend, and the Redis of the API's caches
+    unless ``COSMO_REDIS_URL`` names another; with ``backend=neo4j`` the Neo4j server cosmo
+    resolves and starts (Java 17+, Maven once) is started too.
     """
-    if settings.backend != "falkordb":
-        return None
+    from cosmo.kg.neo4j_server import Neo4jServer
     from cosmo.kg.server import EmbeddedServer
 
-    st = EmbeddedServer(settings).start()
-    return f"FalkorDB at {st.host}:{st.port}, data in {st.data_dir}"
+    started = []
+    if settings.backend == "falkordb" or settings.redis_url is None:
+        st = EmbeddedServer(settings).start(say=say)
+        started.append(f"FalkorDB at {st.host}:{st.port}, data in {st.data_dir}")
+    if settings.backend == "neo4j":
+        st = Neo4jServer(settings).start(say=say)
+        started.append(f"Neo4j at bolt://{st.host}:{st.port}, data in {st.data_dir}")
+    return started
 
 
 def open_store(settings: Settings) -> GraphStore:

@@ -70,6 +70,8 @@ def run(ctx: DemoContext[Any]) -> None:
     )
     for r in result.reports:
         ctx.console.print(f"  {r.stage:<12} {r.n_in:>6,} → {r.n_out:>6,}")
+    ctx.count("refine", candidates=result.n_input, triples=len(result.triples),
+              **{f"after_{r.stage}": r.n_out for r in result.reports})  # fmt: skip
     ctx.artifacts["triples"] = paths["triples"]
     ctx.artifacts["funnel_report"] = paths["html"]
     ctx.artifacts["funnel_chart"] = paths["png"]
