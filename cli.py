@@ -8,6 +8,7 @@ purpose are shown as one clear message, never a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +43,11 @@ def _root(
         typer.Option(help="State folder (database, caches, artifacts). Env: COSMO_STATE_DIR"),
     ] = None,
 ) -> None:
+    from cosmo.envcheck import unknown_env
+
+    for var, near in unknown_env(os.environ):
+        hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+        err_console.print(f"[yellow]warning:[/] {var} is not a cosmo setting; ignored{hint}")
     settings = Settings() if state_dir is None else Settings(state_dir=state_dir)
     ctx.obj = settings
 
@@ -72,11 +78,14 @@ def db_install(ctx: typer.Context, backend: Backend = "neo4j") -> None:
 def db_start(
     ctx: typer.Context,
     backend: Backend = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the server")] = 180.0,
+    timeout: Annotated[
+        float,
+        typer.Option(help="Seconds to wait (FalkorDB: for loading progress that has stalled)"),
+    ] = 180.0,
 ) -> None:
     """Start the database server (127.0.0.1 only; FalkorDB by default)."""
     server = _server(ctx, backend)
-    st = server.start(timeout=timeout)
+    st = server.start(timeout=timeout, say=console.print)
     console.print(
         f"[green]{server.name} is up[/] at {st.host}:{st.port} (pid {st.pid}), "
         f"data in {st.data_dir}"

@@ -27,7 +27,7 @@ def _services(ctx: typer.Context) -> tuple[Any, Any, Any, Any, Any]:
     core = settings_of(ctx)
     api = ApiSettings()
     store = open_async_store(core)
-    redis = aioredis.Redis.from_url(core.redis_url, decode_responses=True, socket_timeout=10)
+    redis = aioredis.Redis.from_url(core.cache_url, decode_responses=True, socket_timeout=10)
     cache = CacheStore(
         redis, prefix=api.key_prefix, ttl_s=api.cache_ttl_s, preload_ttl_s=api.preload_ttl_s
     )

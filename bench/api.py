@@ -356,7 +356,7 @@ async def precompute(settings: Any, top: int) -> list[str]:
 
     api = ApiSettings(key_prefix=PREFIX)
     store = open_async_store(settings)
-    redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    redis = aioredis.Redis.from_url(settings.cache_url, decode_responses=True)
     try:
         reader = GraphReader(store)
         version = GraphVersion(reader, redis, prefix=PREFIX, check_s=0)

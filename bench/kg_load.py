@@ -135,7 +135,7 @@ def bulk_same_args(steps: list[WriteStep], out: Path) -> list[str]:
 def run_bulk_loader(settings: Settings, store: FalkorDBStore, files: list[str]) -> None:
     from falkordb_bulk_loader.bulk_insert import bulk_insert
 
-    args = [store.graph_name, "--server-url", settings.redis_url, *files]
+    args = [store.graph_name, "--server-url", settings.falkordb_url, *files]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         bulk_insert.main(args=args, standalone_mode=False)
 
@@ -154,7 +154,7 @@ def raw_bulk(settings: Settings, store: FalkorDBStore, df: pd.DataFrame, tmp: Pa
     args = [
         store.graph_name,
         "--server-url",
-        settings.redis_url,
+        settings.falkordb_url,
         "--enforce-schema",
         "-N",
         "Product",

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="Neo4j's jars (resolved once with Maven); default <state_dir>/neo4j/lib.",
     )
 
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis for the API's caches and feature store (redis://:pw@host:port/db); "
+        "default: the FalkorDB server, which is a Redis.",
+    )
+
     batch_size: int = Field(default=5000, ge=1, le=1_000_000)
 
     @field_validator("state_dir", "neo4j_lib_dir")
@@ -87,8 +93,13 @@ class Settings(BaseSettings):
         return self.state_dir / "artifacts"
 
     @property
-    def redis_url(self) -> str:
-        """URL of the embedded server, which the API's cache and feature store share."""
+    def falkordb_url(self) -> str:
+        """``redis://`` URL of the FalkorDB server (FalkorDB is a Redis module)."""
         pw = self.falkordb_password.get_secret_value() if self.falkordb_password else None
         auth = f":{pw}@" if pw else ""
         return f"redis://{auth}{self.falkordb_host}:{self.falkordb_port}"
+
+    @property
+    def cache_url(self) -> str:
+        """The Redis of the API's caches and feature store: ``redis_url``, else FalkorDB's."""
+        return self.redis_url.get_secret_value() if self.redis_url else self.falkordb_url

@@ -6,8 +6,7 @@
   nodes, and otherwise returns ``None`` (the caller then loads incrementally with ``MERGE``).
   :func:`write_bulk_csvs` writes the same graph as ``falkordb-bulk-loader`` CSVs (the
   benchmark's baseline, and for users who prefer that tool).
-* **Neo4j**: :func:`write_neo4j_import` writes the CSVs and header files for
-  ``neo4j-admin database import full`` (run with the database stopped).
+* **Neo4j**: :mod:`cosmo.kg.neo4j_import` (``neo4j-admin database import full``).
 
 Both write the same nodes, edges and properties as the incremental loader.
 """
@@ -51,7 +50,6 @@ __all__ = [
     "edge_tables",
     "write_bulk_csvs",
     "write_graph_bulk",
-    "write_neo4j_import",
 ]
 
 _NODE_COLS: dict[str, list[tuple[str, str]]] = {
@@ -307,52 +305,3 @@ def bulk_build(
     report = LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)
     report.phases = {"plan": t1 - t0, "encode+GRAPH.BULK": t2 - t1, "indexes": t3 - t2}
     return report
-
-
-def write_neo4j_import(path: Path, out_dir: Path) -> str:
-    """Write neo4j-admin import CSVs for a triples file; return the command to run."""
-    checked = read_triples(path)
-    if checked.frame.empty:
-        raise InputError("no valid rows; nothing written", file=str(path))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    run_id, now = f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}-import", datetime.now(UTC).isoformat()
-    steps = plan_writes(checked.frame)
-    neo_type = {"STRING": "string", "INT": "long", "DOUBLE": "double", "ARRAY": "string[]"}
-    parts = ["neo4j-admin database import full neo4j --overwrite-destination --array-delimiter='|'"]
-    for st in steps:
-        if st.kind in _NODE_COLS:
-            cols = _NODE_COLS[st.kind]
-            lbl = _LABEL[st.kind]
-            header = _node_header(st.kind, neo_type.__getitem__, ["created_run:string", ":LABEL"])
-            p = out / f"{st.kind}.csv"
-            node_rows = (
-                [r.get(n) if t != "ARRAY" else "|".join(r.get(n) or []) for n, t in cols]
-                + [run_id, lbl]
-                for r in st.rows
-            )
-            _write_csv(p, header, node_rows)
-            parts.append(f"--nodes={p.name}")
-    for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run_id, 1, now)):
-        header = (
-            [f":START_ID({start})", f":END_ID({end})"]
-            + [f"{n}:{neo_type[t]}" for n, t in _edge_props(rel)]
-            + [":TYPE"]
-        )
-        p = out / f"edges_{i}.csv"
-        _write_csv(
-            p,
-            header,
-            (
-                [*r[:2], *("|".join(v) if isinstance(v, list) else v for v in r[2:]), rel]
-                for r in rows
-            ),
-        )
-        parts.append(f"--relationships={p.name}")
-    (out / "IMPORT.md").write_text(
-        "Run from this folder with the Neo4j database stopped, then start it and run\n"
-        "`cosmo kg setup` against it to create the constraints and indexes:\n\n    "
-        + " ".join(parts)
-        + "\n"
-    )
-    return " ".join(parts)

@@ -193,14 +193,24 @@ def export(
 @kg_app.command("neo4j-import")
 def neo4j_import(
     ctx: typer.Context,
-    triples: Path,
-    out_dir: Annotated[Path, typer.Argument(help="Folder for neo4j-admin CSVs")],
+    triples: Annotated[Path, typer.Argument(help="Refined triples: .parquet, .csv or .jsonl")],
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace a Neo4j database that already holds nodes")
+    ] = False,
+    max_rejected: Annotated[
+        float, typer.Option(help="Refuse the file if more than this fraction of rows is bad")
+    ] = 0.5,
+    rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (JSONL)")] = None,
 ) -> None:
-    """Write CSVs for `neo4j-admin database import full` (first build of a Neo4j database)."""
-    from cosmo.kg.bulk import write_neo4j_import
+    """First build of the Neo4j database with neo4j-admin import (stops and restarts the server)."""
+    from cosmo.kg.neo4j_import import neo4j_first_build
+    from cosmo.kg.neo4j_server import Neo4jServer
 
-    cmd = write_neo4j_import(triples, out_dir)
-    console.print(f"[green]✓[/] CSVs in {out_dir}. Run (database stopped):\n  {cmd}")
+    server = Neo4jServer(settings_of(ctx))
+    report = neo4j_first_build(
+        server, triples, overwrite=overwrite, max_rejected=max_rejected, say=console.print
+    )
+    _print_report(report, rejects)
 
 
 def register(app: typer.Typer) -> None:

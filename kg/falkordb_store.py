@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cosmo.core.errors import GraphStoreError, InputError, StoreUnavailable
+from cosmo.core.errors import GraphStoreError, StoreUnavailable
 from cosmo.kg.search import FALKORDB, AsyncSearch, Dialect, Search
-from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary
+from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, refuse_nul
 
 if TYPE_CHECKING:
     from falkordb import FalkorDB
@@ -108,24 +108,6 @@ def params_header(params: Mapping[str, Any]) -> str | None:
     return " ".join(parts) + " "
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _refuse_nul(params: Mapping[str, Any] | None) -> None:
-    """FalkorDB ends the query text at a NUL byte, so a parameter holding one would be cut."""
-    if params and _has_nul(dict(params)):
-        raise InputError(
-            "a value contains a NUL character (\\x00), which the graph database cannot store"
-        )
-
-
 def _rows(result: Any) -> list[Row]:
     names = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
     names = [n.decode() if isinstance(n, bytes) else n for n in names]
@@ -210,7 +192,7 @@ class FalkorDBStore(BatchWrites, Search):
     def query(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
     ) -> list[Row]:
-        _refuse_nul(params)
+        refuse_nul(params)
         try:
             res = self._graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
         except Exception as e:
@@ -222,7 +204,7 @@ class FalkorDBStore(BatchWrites, Search):
         if prepared is not None:
             return self.execute_prepared(prepared)
         # parameters the C encoder cannot inline: the client's own serialiser
-        _refuse_nul(params)
+        refuse_nul(params)
         try:
             res = self._graph.query(cypher, dict(params or {}))
         except Exception as e:
@@ -339,7 +321,7 @@ class AsyncFalkorDBStore(AsyncSearch):
     async def query(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
     ) -> list[Row]:
-        _refuse_nul(params)
+        refuse_nul(params)
         try:
             graph = await self._graph()
             res = await graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)

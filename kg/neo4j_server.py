@@ -44,6 +44,7 @@ POM = Path(__file__).resolve().parent / "neo4j_jars" / "pom.xml"
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+GUIDE_HOSTS = ("127.0.0.1", "localhost")
 # The flags the default neo4j.conf of the 5.26 distribution hands its launcher.
 JVM_FLAGS = (
     "-XX:+UseG1GC",
@@ -195,6 +196,8 @@ class Neo4jServer:
             "dbms.security.auth_enabled=true",
             "server.jvm.additional=" + " ".join(JVM_FLAGS),
             "client.allow_telemetry=false",
+            # Neo4j Browser may load guides (`:play <url>`) from these hosts only: cosmo's own
+            f"browser.remote_content_hostname_whitelist={','.join(GUIDE_HOSTS)}",
             "dbms.usage_report.enabled=false",
         ]
 

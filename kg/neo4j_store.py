@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from cosmo.core.errors import ConfigError, GraphStoreError, StoreUnavailable
 from cosmo.kg.search import NEO4J, AsyncSearch, Dialect, Search
-from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary
+from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, refuse_nul
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, Driver
@@ -52,7 +52,19 @@ def _wrap(e: Exception, cypher: str) -> Exception:
             f"Neo4j is unreachable ({e}); check COSMO_NEO4J_URI and credentials"
         )
     first = cypher.strip().splitlines()[0][:120] if cypher.strip() else ""
+    if isinstance(e, ne.ConstraintError):
+        return GraphStoreError(f"unique constraint violated: {e.message}; query starts: {first}")
     return GraphStoreError(f"Neo4j rejected the query ({e}); query starts: {first}")
+
+
+# Queries that name a label, type or property the graph does not hold yet (an empty graph,
+# a relation no load has used) are valid; the server's notices about them are noise.
+_DRIVER: dict[str, Any] = {"notifications_min_severity": "OFF"}
+
+
+def _quote(name: str) -> str:
+    """A schema name as a backticked identifier (names come from SHOW, not from input)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _settings_auth(settings: Settings) -> tuple[str, str]:
@@ -76,7 +88,7 @@ class Neo4jStore(BatchWrites, Search):
         from neo4j import GraphDatabase
 
         return cls(
-            GraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings)),
+            GraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings), **_DRIVER),
             settings.neo4j_database,
         )
 
@@ -85,6 +97,7 @@ class Neo4jStore(BatchWrites, Search):
     ) -> list[Row]:
         from neo4j import Query, RoutingControl
 
+        refuse_nul(params)
         q: Any = Query(cypher, timeout=timeout_ms / 1000) if timeout_ms else cypher
         try:
             records, _, keys = self.driver.execute_query(
@@ -97,6 +110,7 @@ class Neo4jStore(BatchWrites, Search):
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
         from neo4j import RoutingControl
 
+        refuse_nul(params)
         try:
             records, summary, keys = self.driver.execute_query(
                 cypher, dict(params or {}), database_=self.database, routing_=RoutingControl.WRITE
@@ -131,7 +145,24 @@ class Neo4jStore(BatchWrites, Search):
         return Health(ok, "neo4j", detail, (time.perf_counter() - t) * 1000)
 
     def clear(self) -> None:
-        self.execute("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+        """Delete every node and relationship, then every constraint and index.
+
+        ``CALL {…} IN TRANSACTIONS`` runs only in an implicit (auto-commit) transaction,
+        hence ``session.run`` rather than ``execute_query``.
+        """
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.run(
+                    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+                ).consume()
+                names = [r["name"] for r in session.run("SHOW CONSTRAINTS YIELD name")]
+                for name in names:
+                    session.run(f"DROP CONSTRAINT {_quote(name)} IF EXISTS").consume()
+                shown = session.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'")
+                for name in [r["name"] for r in shown]:
+                    session.run(f"DROP INDEX {_quote(name)} IF EXISTS").consume()
+        except Exception as e:
+            raise _wrap(e, "clear") from e
 
     def close(self) -> None:
         self.driver.close()
@@ -152,7 +183,7 @@ class AsyncNeo4jStore(AsyncSearch):
         from neo4j import AsyncGraphDatabase
 
         return cls(
-            AsyncGraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings)),
+            AsyncGraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings), **_DRIVER),
             settings.neo4j_database,
         )
 
@@ -161,6 +192,7 @@ class AsyncNeo4jStore(AsyncSearch):
     ) -> list[Row]:
         from neo4j import Query, RoutingControl
 
+        refuse_nul(params)
         q: Any = Query(cypher, timeout=timeout_ms / 1000) if timeout_ms else cypher
         try:
             records, _, keys = await self.driver.execute_query(

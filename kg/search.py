@@ -38,6 +38,7 @@ __all__ = [
     "Dialect",
     "Search",
     "fulltext_words",
+    "neo4j_vector_index",
     "property_name",
 ]
 
@@ -120,13 +121,22 @@ class _FalkorDB(Dialect):
         return "|".join(words)
 
 
+def neo4j_vector_index(lbl: str, prop: str, dim: int) -> str:
+    """Neo4j's DDL for the cosine vector index on ``lbl.prop``, named ``<label>_<prop>``.
+
+    Quantisation is off: with it on, Neo4j 5.26 reports scores about 0.3 % away from the
+    exact cosine, and FalkorDB's answers would then differ in the last digits.
+    """
+    return (
+        f"CREATE VECTOR INDEX {lbl.lower()}_{prop} IF NOT EXISTS FOR (n:{lbl}) ON (n.{prop}) "
+        f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
+        "`vector.similarity_function`: 'cosine', `vector.quantization.enabled`: false}}"
+    )
+
+
 class _Neo4j(Dialect):
     def vector_index(self, query: Any, execute: Any, lbl: str, prop: str, dim: int) -> None:
-        execute(
-            f"CREATE VECTOR INDEX {lbl.lower()}_{prop} IF NOT EXISTS FOR (n:{lbl}) ON (n.{prop}) "
-            f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
-            "`vector.similarity_function`: 'cosine'}}"
-        )
+        execute(neo4j_vector_index(lbl, prop, dim))
 
     def set_vector(self, lbl: str, key: str, prop: str) -> str:
         return (

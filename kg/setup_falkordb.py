@@ -3,7 +3,9 @@
 FalkorDB has no ``IF NOT EXISTS``: an index that is already there is reported as an error,
 which :func:`apply_setup` treats as success. Unique constraints are created with the
 ``GRAPH.CONSTRAINT CREATE`` command and need an exact-match index on the same property
-first; the server builds them in the background.
+first; the server builds them in the background. A constraint that exists is not asked for
+again: FalkorDB writes the command to its append-only file even when it fails, and the
+replay after a restart would then log an error for each repeat.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Protocol
 
 from cosmo.core.errors import GraphStoreError
 from cosmo.core.schema import NODE_KEYS, RELATIONS
-from cosmo.kg.store import WriteSummary
+from cosmo.kg.store import Row, WriteSummary
 
 __all__ = ["UNIQUE_KEYS", "apply_setup", "setup_statements"]
 
@@ -52,6 +54,8 @@ class _Server(Protocol):
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary: ...
 
+    def query(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
+
     def raw_command(self, *args: Any) -> Any: ...
 
 
@@ -65,6 +69,11 @@ def apply_setup(store: _Server, *, embedding_dim: int | None = None) -> list[str
             if not _already(e):
                 raise
         done.append(stmt)
+    existing = {
+        (c["label"], tuple(c["properties"]))
+        for c in store.query("CALL db.constraints()")
+        if c.get("type") == "UNIQUE" and c.get("entitytype") == "NODE"
+    }
     for lbl, key in UNIQUE_KEYS.items():
         args = (
             "GRAPH.CONSTRAINT",
@@ -77,10 +86,11 @@ def apply_setup(store: _Server, *, embedding_dim: int | None = None) -> list[str
             1,
             key,
         )
-        try:
-            store.raw_command(*args)
-        except GraphStoreError as e:
-            if not _already(e):
-                raise
+        if (lbl, (key,)) not in existing:
+            try:
+                store.raw_command(*args)
+            except GraphStoreError as e:
+                if not _already(e):
+                    raise
         done.append(" ".join(map(str, args)))
     return done

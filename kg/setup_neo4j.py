@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cosmo.core.schema import RELATIONS
+from cosmo.kg.search import neo4j_vector_index
 
 __all__ = ["setup_statements"]
 
@@ -27,9 +28,5 @@ def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
             f"CREATE INDEX rel_{rel.lower()}_run IF NOT EXISTS FOR ()-[r:{rel}]-() ON (r.created_seq)"
         )
     if embedding_dim:
-        stmts.append(
-            "CREATE VECTOR INDEX product_embedding IF NOT EXISTS FOR (p:Product) ON (p.embedding) "
-            f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(embedding_dim)}, "
-            "`vector.similarity_function`: 'cosine'}}"
-        )
+        stmts.append(neo4j_vector_index("Product", "embedding", embedding_dim))
     return stmts

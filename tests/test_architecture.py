@@ -2,7 +2,8 @@
 
 The layers, bottom to top (ARCHITECTURE.md)::
 
-    core < ingest < generation < refine < kg < gnn < evaluation < api < top (cli, demo, bench)
+    core < ingest < generation < refine < kg < gnn < evaluation < api < top (cli, demo,
+    envcheck, bench, scripts)
 
 Every module may import its own layer and the ones below, never one above; imports inside
 functions and under ``TYPE_CHECKING`` count too. The checks read the source (``ast``), so
@@ -47,6 +48,7 @@ PACKAGE_LAYER: dict[str, str] = {
     "api": "api",
     "cli": "top",
     "demo": "top",
+    "envcheck": "top",
     "bench": "top",
     "scripts": "top",
 }

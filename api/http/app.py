@@ -114,7 +114,7 @@ def create_app(
             neither they nor ``store``/``redis`` are given.
         store: the async graph store to read (default: ``open_async_store(core)``).
         redis: a ``redis.asyncio`` client for the cache and feature store (default: one
-            on ``core.redis_url``, the embedded server).
+            on ``core.cache_url``, the embedded server).
         generator: the text generator the explanation worker uses; without one, misses
             stay queued for a separate worker (``cosmo api worker``).
         recommender: plug in a trained recommender (default: co-buys + shared intentions).

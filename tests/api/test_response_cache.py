@@ -58,7 +58,7 @@ def test_graph_changes_invalidate(
     store.execute("MATCH (p:Product {id: 'X1'}) SET p.title = 'floor lamp'")
     assert gql(client, q)["data"]["product"]["title"] == "table lamp"
     prefix = client.app.state.services.settings.key_prefix
-    r = redis.asyncio.Redis.from_url(graph_settings.redis_url, decode_responses=True)
+    r = redis.asyncio.Redis.from_url(graph_settings.cache_url, decode_responses=True)
 
     async def bump() -> int:
         try:

@@ -37,3 +37,30 @@ def intentionqa_triples(shared_data: Path, limit: int | None = None) -> pd.DataF
 @pytest.fixture(scope="session")
 def iqa_triples(shared_data: Path) -> pd.DataFrame:
     return intentionqa_triples(shared_data)
+
+
+_RUN_PROPS = {"created_run", "updated_run", "created_at"}  # differ by design between two runs
+
+
+def graph_dump(st) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    """Every node and edge with its properties (run ids and times left out), sorted."""
+
+    def norm(props: dict) -> tuple:  # type: ignore[type-arg]
+        return tuple(
+            sorted(
+                (k, tuple(sorted(v)) if k in ("sources", "aliases") else v)
+                for k, v in props.items()
+                if k not in _RUN_PROPS
+            )
+        )
+
+    nodes = st.query("MATCH (n) WHERE NOT n:LoadRun RETURN labels(n)[0] AS l, properties(n) AS p")
+    edges = st.query(
+        "MATCH (a)-[r]->(b) RETURN coalesce(a.id, a.key) AS a, type(r) AS t, "
+        "coalesce(b.id, b.key) AS b, properties(r) AS p"
+    )
+    return sorted(
+        [("node", n["l"], norm(n["p"])) for n in nodes]
+        + [("edge", e["a"], e["t"], e["b"], norm(e["p"])) for e in edges],
+        key=repr,
+    )

@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 
 from cosmo.core.errors import InputError, SchemaError
-from cosmo.kg.bulk import bulk_load_if_empty, write_neo4j_import
+from cosmo.kg.bulk import bulk_load_if_empty
 from cosmo.kg.export import export_graph
 from cosmo.kg.loader import load_behaviour, load_triples_file
 from cosmo.kg.queries import knowledge_query
 from cosmo.kg.versions import diff_runs, graph_stats, list_runs, rollback_run
+from tests.kg.conftest import graph_dump
 
 
 def _write(df: pd.DataFrame, path: Path) -> Path:
@@ -311,33 +312,6 @@ def test_export_round_trip(store, iqa_triples, tmp_path) -> None:  # type: ignor
     assert (tmp_path / "export" / "knowledge.parquet.manifest.json").exists()
 
 
-_RUN_PROPS = {"created_run", "updated_run", "created_at"}  # differ by design between two runs
-
-
-def _graph_dump(st) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
-    """Every node and edge with its properties (run ids and times left out), sorted."""
-
-    def norm(props: dict) -> tuple:  # type: ignore[type-arg]
-        return tuple(
-            sorted(
-                (k, tuple(sorted(v)) if k in ("sources", "aliases") else v)
-                for k, v in props.items()
-                if k not in _RUN_PROPS
-            )
-        )
-
-    nodes = st.query("MATCH (n) WHERE NOT n:LoadRun RETURN labels(n)[0] AS l, properties(n) AS p")
-    edges = st.query(
-        "MATCH (a)-[r]->(b) RETURN coalesce(a.id, a.key) AS a, type(r) AS t, "
-        "coalesce(b.id, b.key) AS b, properties(r) AS p"
-    )
-    return sorted(
-        [("node", n["l"], norm(n["p"])) for n in nodes]
-        + [("edge", e["a"], e["t"], e["b"], norm(e["p"])) for e in edges],
-        key=repr,
-    )
-
-
 def test_bulk_build_matches_incremental(graph_settings, store, iqa_triples, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from cosmo.kg.falkordb_store import FalkorDBStore
 
@@ -352,9 +326,9 @@ def test_bulk_build_matches_incremental(graph_settings, store, iqa_triples, tmp_
         assert report is not None and report.written.relationships_created > 0
         assert {"read+validate", "plan", "encode+GRAPH.BULK", "indexes"} <= set(report.phases)
         assert graph_stats(bulk_store) == inc
-        dump = _graph_dump(store)
+        dump = graph_dump(store)
         assert any(d[0] == "edge" and dict(d[4]).get("sources") for d in dump)
-        assert _graph_dump(bulk_store) == dump  # same properties, not just counts
+        assert graph_dump(bulk_store) == dump  # same properties, not just counts
         assert (
             bulk_load_if_empty(bulk_store, path, settings=graph_settings) is None
         )  # not empty any more
@@ -362,14 +336,6 @@ def test_bulk_build_matches_incremental(graph_settings, store, iqa_triples, tmp_
         assert again.written.relationships_created == 0
     finally:
         bulk_store.clear()
-
-
-def test_neo4j_import_files(iqa_triples, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = _write(iqa_triples.head(50), tmp_path / "t.parquet")
-    cmd = write_neo4j_import(path, tmp_path / "neo")
-    assert cmd.startswith("neo4j-admin database import full")
-    header = (tmp_path / "neo" / "products.csv").read_text().splitlines()[0]
-    assert header.startswith("id:ID(Product)") and header.endswith(":LABEL")
 
 
 def test_nul_bytes_are_row_errors(store, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,13 +1,11 @@
 """Vector indexes, vector search and full-text search through the GraphStore methods.
 
-The same test runs on the session's FalkorDB and, with NEO4J_URI set, on a real Neo4j 5.
+Each test runs on the session's FalkorDB and Neo4j servers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -37,29 +35,10 @@ def _vectors() -> dict[str, np.ndarray]:
     return dict(zip(["p1", "p2", "p3", "p4"], v, strict=True))  # p5 has no vector
 
 
-@pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def any_store(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "falkordb":
-        yield request.getfixturevalue("store")
-        return
-    from pydantic import SecretStr
-
-    from cosmo.core.settings import Settings
-    from cosmo.kg.neo4j_store import Neo4jStore
-
-    s = Settings(
-        backend="neo4j",
-        neo4j_uri=os.environ["NEO4J_URI"],
-        neo4j_user=os.environ.get("NEO4J_USER", "neo4j"),
-        neo4j_password=SecretStr(os.environ.get("NEO4J_PASSWORD", "")),
-        neo4j_database=os.environ.get("NEO4J_DATABASE", "neo4j"),
-    )
-    store = Neo4jStore.from_settings(s)
-    store.clear()
-    store.setup(embedding_dim=DIM)
-    yield store
-    store.clear()
-    store.close()
+@pytest.fixture
+def any_store(store: Any) -> Any:
+    """The test's store on each backend (``db_settings`` is parametrised by backend)."""
+    return store
 
 
 @pytest.fixture
@@ -104,12 +83,10 @@ def test_names_are_checked_before_they_reach_query_text(products: Any) -> None:
 
 
 def test_the_async_store_answers_the_same(products: Any, graph_settings: Any) -> None:
-    if products.backend != "falkordb":
-        pytest.skip("the async Neo4j store is tested in the Neo4j issue")
-    from cosmo.kg.falkordb_store import AsyncFalkorDBStore
+    from cosmo.kg.factory import open_async_store
 
     async def both() -> tuple[list[Any], list[Any]]:
-        st = AsyncFalkorDBStore.from_settings(graph_settings)
+        st = open_async_store(graph_settings)
         try:
             return (
                 await st.vector_search("Product", "embedding", ["p1"], 2),

@@ -1,20 +1,19 @@
-"""The graph store against a real FalkorDB server."""
+"""The graph store against real FalkorDB and Neo4j servers (each test runs on both)."""
 
 from __future__ import annotations
 
 import pytest
 
 from cosmo.core.errors import GraphStoreError, StoreUnavailable
-from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.store import GraphStore, batched
 
 
-def test_store_is_a_graph_store(store: FalkorDBStore) -> None:
+def test_store_is_a_graph_store(store: GraphStore) -> None:
     assert isinstance(store, GraphStore)
     assert store.health().ok
 
 
-def test_batched_writes_and_plain_rows(store: FalkorDBStore) -> None:
+def test_batched_writes_and_plain_rows(store: GraphStore) -> None:
     rows = [{"id": f"p{i}", "title": f"Product {i}"} for i in range(25)]
     summaries = list(
         store.write_batches(
@@ -31,29 +30,34 @@ def test_batched_writes_and_plain_rows(store: FalkorDBStore) -> None:
     assert out == [{"node": {"id": "p3", "title": "Product 3"}, "t": "Product 3"}]
 
 
-def test_unique_constraint_holds(store: FalkorDBStore) -> None:
+def test_unique_constraint_holds(store: GraphStore) -> None:
     store.execute("CREATE (:Product {id: 'x'})")
     with pytest.raises(GraphStoreError, match="unique constraint"):
         store.execute("CREATE (:Product {id: 'x'})")
 
 
-def test_setup_is_idempotent(store: FalkorDBStore) -> None:
+def test_setup_is_idempotent(store: GraphStore) -> None:
     assert store.setup(embedding_dim=384) == store.setup(embedding_dim=384)
 
 
-def test_read_query_refuses_writes(store: FalkorDBStore) -> None:
+def test_read_query_refuses_writes(store: GraphStore) -> None:
     with pytest.raises(GraphStoreError):
         store.query("CREATE (:Product {id: 'y'})")
 
 
 def test_unreachable_server_is_a_clear_error(graph_settings) -> None:  # type: ignore[no-untyped-def]
+    from cosmo.kg.factory import open_store
     from tests.conftest import free_port
 
-    s = FalkorDBStore.from_settings(
-        graph_settings.model_copy(update={"falkordb_port": free_port()})
+    port = free_port()
+    s = open_store(
+        graph_settings.model_copy(
+            update={"falkordb_port": port, "neo4j_uri": f"bolt://127.0.0.1:{port}"}
+        )
     )
     assert not s.health().ok
-    with pytest.raises(StoreUnavailable, match="cosmo db start"):
+    hint = "cosmo db start" if graph_settings.backend == "falkordb" else "COSMO_NEO4J_URI"
+    with pytest.raises(StoreUnavailable, match=hint):
         s.query("RETURN 1")
 
 
@@ -75,11 +79,11 @@ TRICKY = [
 ]
 
 
-def test_fast_parameter_header_round_trips(store: FalkorDBStore) -> None:
+def test_tricky_strings_round_trip(store: GraphStore) -> None:
     from cosmo.kg.falkordb_store import params_header
 
     rows = [{"t": t, "n": i, "f": 0.5, "none": None, "l": [t, "x"]} for i, t in enumerate(TRICKY)]
-    assert params_header({"rows": rows}) is not None
+    assert params_header({"rows": rows}) is not None  # FalkorDB takes its fast path for these
     store.execute(
         "UNWIND $rows AS r CREATE (:Product {id: toString(r.n), title: r.t, tags: r.l})",
         {"rows": rows},
@@ -89,18 +93,18 @@ def test_fast_parameter_header_round_trips(store: FalkorDBStore) -> None:
     assert [g["l"] for g in got] == [[t, "x"] for t in TRICKY]
 
 
-def test_header_falls_back_for_what_json_spells_differently(store: FalkorDBStore) -> None:
+def test_what_json_spells_differently_round_trips(store: GraphStore) -> None:
     from cosmo.kg.falkordb_store import params_header
 
     odd = {"rows": [{"t": "ctrl\x01char"}]}
-    assert params_header(odd) is None
+    assert params_header(odd) is None  # FalkorDB lets its client serialise these
     assert params_header({"rows": [{"bad key": 1}]}) is None
     assert params_header({"x": float("nan")}) is None
     store.execute("UNWIND $rows AS r CREATE (:Product {id: 'c', title: r.t})", odd)
     assert store.query("MATCH (p:Product {id: 'c'}) RETURN p.title AS t") == [{"t": "ctrl\x01char"}]
 
 
-def test_nul_characters_are_refused_not_truncated(store: FalkorDBStore) -> None:
+def test_nul_characters_are_refused_not_truncated(store: GraphStore) -> None:
     from cosmo.core.errors import InputError
 
     with pytest.raises(InputError, match="NUL"):

@@ -1,0 +1,220 @@
+"""The first build of a Neo4j database: CSVs for ``neo4j-admin database import full``.
+
+``cosmo kg neo4j-import TRIPLES`` validates the triples, plans them exactly as the incremental
+loader does, writes one CSV per node kind and edge table, and runs the admin tool from the
+resolved jars (``org.neo4j.cli.AdminTool``) into the data directory of the server cosmo
+starts, which it stops for the import and starts again afterwards. The load run is one of the
+imported nodes, so the version exists exactly when its edges do.
+
+All or nothing: a failed import leaves its store unusable, so the tool builds a staging
+database, and only once that succeeded are its store and transaction folders swapped in for
+the served database's. A failure leaves the old database as it was, and the server running.
+
+Arrays (``sources``, ``aliases``) are joined with U+001F, a control character that input
+validation refuses in every value, so it can never split one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cosmo.core.errors import InputError, ServerError
+from cosmo.kg.bulk import _LABEL, _NODE_COLS, _edge_props, edge_tables
+from cosmo.kg.loader import LoadReport
+from cosmo.kg.planner import WriteStep, plan_writes
+from cosmo.kg.store import WriteSummary
+from cosmo.kg.validate import read_triples
+
+if TYPE_CHECKING:
+    from cosmo.kg.neo4j_server import Neo4jServer
+
+__all__ = ["ARRAY_DELIMITER", "neo4j_first_build", "write_import_csvs"]
+
+ARRAY_DELIMITER = "\x1f"
+STAGING = "cosmoimport"  # the database the admin tool builds before it is swapped in
+_TYPE = {"STRING": "string", "INT": "long", "DOUBLE": "double", "ARRAY": "string[]"}
+_RUN_COLS = [
+    ("id", "string"), ("seq", "long"), ("status", "string"), ("digest", "string"),
+    ("params", "string"), ("started_at", "string"), ("finished_at", "string"),
+    ("done_batches", "long"), ("total_batches", "long"), ("counts", "string"),
+    ("loaded", "long"), ("rejected", "long"),
+]  # fmt: skip
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ARRAY_DELIMITER.join(str(v) for v in value)
+    return str(value)
+
+
+def _write(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([_cell(v) for v in r])
+
+
+def write_import_csvs(
+    steps: list[WriteStep], out: Path, run: dict[str, Any], now: str
+) -> tuple[list[str], WriteSummary]:
+    """Write the node and edge CSVs of a plan, then the load run's node with their counts.
+
+    Returns the admin tool's ``--nodes``/``--relationships`` arguments and the counts (nodes
+    without the load run, edges).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    args, n_nodes, n_edges = [], 0, 0
+    for st in (s for s in steps if s.kind in _NODE_COLS):
+        cols = _NODE_COLS[st.kind]
+        header = [f"{cols[0][0]}:ID({_LABEL[st.kind]})"]
+        header += [f"{n}:{_TYPE[t]}" for n, t in cols[1:]] + ["created_run:string", ":LABEL"]
+        rows = [[r.get(n) for n, _ in cols] + [run["id"], _LABEL[st.kind]] for r in st.rows]
+        path = out / f"{st.kind}.csv"
+        _write(path, header, rows)
+        args.append(f"--nodes={path}")
+        n_nodes += len(rows)
+    for i, (start, rel, end, rows) in enumerate(edge_tables(steps, run["id"], run["seq"], now)):
+        header = [f":START_ID({start})", f":END_ID({end})"]
+        header += [f"{n}:{_TYPE[t]}" for n, t in _edge_props(rel)] + [":TYPE"]
+        path = out / f"edges_{i}.csv"
+        _write(path, header, ([*r, rel] for r in rows))
+        args.append(f"--relationships={path}")
+        n_edges += len(rows)
+    counts = WriteSummary(nodes_created=n_nodes, relationships_created=n_edges)
+    run = {**run, "counts": json.dumps({k: v for k, v in vars(counts).items() if k != "rows"})}
+    run_path = out / "load_run.csv"
+    header = [f"{n}:{t}" if n != "id" else "id:ID(LoadRun)" for n, t in _RUN_COLS] + [":LABEL"]
+    _write(run_path, header, [[run.get(n) for n, _ in _RUN_COLS] + ["LoadRun"]])
+    args.append(f"--nodes={run_path}")
+    return args, counts
+
+
+def _count_nodes(server: Neo4jServer) -> int:
+    from cosmo.kg.neo4j_store import Neo4jStore
+
+    store = Neo4jStore.from_settings(server.settings)
+    try:
+        return int(store.query("MATCH (n) RETURN count(n) AS n")[0]["n"])
+    finally:
+        store.close()
+
+
+def _admin_import(server: Neo4jServer, files: list[str], say: Callable[[str], None]) -> None:
+    """Build the staging database with the admin tool (the server is stopped)."""
+    proc = server.admin(
+        "database", "import", "full", STAGING, "--overwrite-destination",
+        f"--array-delimiter={ARRAY_DELIMITER}", "--multiline-fields=true",
+        f"--report-file={server.logs_dir / 'import.report'}", *files,
+    )  # fmt: skip
+    lines = (proc.stdout + proc.stderr).splitlines()
+    if proc.returncode != 0:
+        _drop_staging(server)
+        raise ServerError(
+            f"neo4j-admin database import failed (exit {proc.returncode}); the database is "
+            "unchanged:\n" + "\n".join(lines[-15:])
+        )
+    done = [ln.strip() for ln in lines if ln.strip().startswith(("IMPORT DONE", "Imported"))]
+    say(" ".join(done) or "import done")
+
+
+def _store_dirs(server: Neo4jServer, name: str) -> list[Path]:
+    return [server.data_dir / "databases" / name, server.data_dir / "transactions" / name]
+
+
+def _drop_staging(server: Neo4jServer) -> None:
+    for d in _store_dirs(server, STAGING):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _swap_in(server: Neo4jServer) -> None:
+    """Replace the served database's folders by the staging database's (server stopped)."""
+    database = server.settings.neo4j_database
+    trash = server.home / f".replaced-{uuid.uuid4().hex[:8]}"
+    trash.mkdir()
+    for i, (new, old) in enumerate(
+        zip(_store_dirs(server, STAGING), _store_dirs(server, database), strict=True)
+    ):
+        if old.exists():
+            old.rename(trash / str(i))
+        new.rename(old)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def neo4j_first_build(
+    server: Neo4jServer,
+    path: Path,
+    *,
+    overwrite: bool = False,
+    max_rejected: float = 0.5,
+    say: Callable[[str], None] = print,
+) -> LoadReport:
+    """Build the server's database from a triples file with ``neo4j-admin``; start it again.
+
+    Refuses a database that holds nodes unless ``overwrite``: the import replaces it whole.
+    """
+    t0 = time.perf_counter()
+    checked = read_triples(path)
+    if checked.frame.empty or len(checked.errors) / max(checked.total, 1) > max_rejected:
+        first = checked.errors[0] if checked.errors else "no rows"
+        raise InputError(
+            f"{len(checked.errors)} of {checked.total} rows are invalid (first: {first}); "
+            "nothing was imported",
+            file=str(path),
+        )
+    steps = plan_writes(checked.frame)
+    server.start(say=say)
+    held = _count_nodes(server)
+    if held and not overwrite:
+        raise InputError(
+            f"the Neo4j database holds {held} nodes and neo4j-import replaces it whole; add to it "
+            "with `cosmo kg load`, or pass --overwrite",
+            file=str(path),
+        )
+    now = datetime.now(UTC)
+    run = {
+        "id": f"run-{now:%Y%m%d-%H%M%S}-import", "seq": 1, "status": "done",
+        "digest": json.dumps({"import": str(path)}),
+        "params": json.dumps({"neo4j_import": True, "file": str(path)}),
+        "started_at": now.isoformat(), "done_batches": 0, "total_batches": 0,
+        "loaded": len(checked.frame), "rejected": len(checked.errors),
+    }  # fmt: skip
+    csv_dir = server.home / "import" / run["id"]
+    t1 = time.perf_counter()
+    run["finished_at"] = datetime.now(UTC).isoformat()
+    files, counts = write_import_csvs(steps, csv_dir, run, now.isoformat())
+    t2 = time.perf_counter()
+    server.stop()
+    try:
+        _admin_import(server, files, say)
+        _swap_in(server)
+    finally:
+        shutil.rmtree(csv_dir, ignore_errors=True)
+        server.start(say=say)
+    t3 = time.perf_counter()
+    from cosmo.kg.neo4j_store import Neo4jStore
+
+    store = Neo4jStore.from_settings(server.settings)
+    try:
+        store.setup(embedding_dim=384)
+        # CSV has no empty array; the incremental loader gives an intention without aliases []
+        store.execute("MATCH (i:Intention) WHERE i.aliases IS NULL SET i.aliases = []")
+    finally:
+        store.close()
+    t4 = time.perf_counter()
+    report = LoadReport(run["id"], 1, str(path), checked.total, len(checked.frame),
+                        checked.errors, counts, batches=0)  # fmt: skip
+    report.phases = {"read+validate+plan": t1 - t0, "csv": t2 - t1, "import": t3 - t2,
+                     "start+indexes": t4 - t3}  # fmt: skip
+    report.seconds = t4 - t0
+    return report
