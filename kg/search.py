@@ -7,7 +7,7 @@ Both stores offer the same four operations (declared by
 operation                 FalkorDB                                    Neo4j 5
 ========================  ==========================================  ==========================================
 vector index              ``CREATE VECTOR INDEX FOR (n:L) ON (n.p)``  ``CREATE VECTOR INDEX l_p IF NOT EXISTS``
-                          (dropped and rebuilt at another width)
+                          (both dropped and rebuilt at another width)
 vector value              ``SET n.p = vecf32(v)``                     ``db.create.setNodeVectorProperty``
 vector search             ``db.idx.vector.queryNodes`` (a distance)   ``db.index.vector.queryNodes`` ((1 + cos) / 2)
 full-text search          ``db.idx.fulltext.queryNodes`` (``a|b``)    ``db.index.fulltext.queryNodes`` (``a OR b``)
@@ -136,7 +136,18 @@ def neo4j_vector_index(lbl: str, prop: str, dim: int) -> str:
 
 class _Neo4j(Dialect):
     def vector_index(self, query: Any, execute: Any, lbl: str, prop: str, dim: int) -> None:
+        name = f"{lbl.lower()}_{prop}"
+        rows = query(
+            "SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options",
+            {"name": name},
+        )
+        if rows:
+            config = (rows[0].get("options") or {}).get("indexConfig") or {}
+            if int(config.get("vector.dimensions", -1)) == int(dim):
+                return
+            execute(f"DROP INDEX {name}")  # another width: vectors of the new model replace it
         execute(neo4j_vector_index(lbl, prop, dim))
+        query(f"CALL db.awaitIndex('{name}', 300)")
 
     def set_vector(self, lbl: str, key: str, prop: str) -> str:
         return (
@@ -182,14 +193,15 @@ def _vector_search(
 
 
 def _nearest(dialect: Dialect, rows: Iterable[Row], k: int) -> list[Row]:
-    """Rows ``{source, id, score}``: per source its ``k`` nearest, best first, each once."""
+    """Rows ``{source, id, score}``: per source its ``k`` nearest, best first (ties by id),
+    each once."""
     by_source: dict[Any, list[Row]] = defaultdict(list)
     for r in rows:
         by_source[r["source"]].append({**r, "score": dialect.cosine(float(r["score"]))})
     out: list[Row] = []
     for hits in by_source.values():
         seen: set[Any] = set()
-        for hit in sorted(hits, key=lambda h: -h["score"]):
+        for hit in sorted(hits, key=lambda h: (-h["score"], str(h["id"]))):
             if hit["id"] not in seen and len(seen) < k:
                 seen.add(hit["id"])
                 out.append(hit)
