@@ -7,7 +7,7 @@ Both stores offer the same four operations (declared by
 operation                 FalkorDB                                    Neo4j 5
 ========================  ==========================================  ==========================================
 vector index              ``CREATE VECTOR INDEX FOR (n:L) ON (n.p)``  ``CREATE VECTOR INDEX l_p IF NOT EXISTS``
-                          (both dropped and rebuilt at another width)
+                          (dropped and rebuilt at another width)
 vector value              ``SET n.p = vecf32(v)``                     ``db.create.setNodeVectorProperty``
 vector search             ``db.idx.vector.queryNodes`` (a distance)   ``db.index.vector.queryNodes`` ((1 + cos) / 2)
 full-text search          ``db.idx.fulltext.queryNodes`` (``a|b``)    ``db.index.fulltext.queryNodes`` (``a OR b``)
@@ -68,6 +68,10 @@ def _node(lbl: str) -> tuple[str, str]:
 class Dialect:
     """The Cypher one database speaks for vectors and full-text search (see the module table)."""
 
+    def vector_dimensions(self, query: Any, lbl: str, prop: str) -> int | None:
+        """The width of the vector index on ``(:lbl).prop``, or None when there is none."""
+        raise NotImplementedError
+
     def vector_index(self, query: Any, execute: Any, lbl: str, prop: str, dim: int) -> None:
         raise NotImplementedError
 
@@ -90,16 +94,21 @@ class Dialect:
 
 
 class _FalkorDB(Dialect):
-    def vector_index(self, query: Any, execute: Any, lbl: str, prop: str, dim: int) -> None:
+    def vector_dimensions(self, query: Any, lbl: str, prop: str) -> int | None:
         rows = query("CALL db.indexes() YIELD label, types, options RETURN label, types, options")
         for r in rows:
             types = r.get("types") or {}
             kinds = types.get(prop, []) if isinstance(types, Mapping) else []
             if r.get("label") == lbl and "VECTOR" in [str(k).upper() for k in kinds]:
-                opts = (r.get("options") or {}).get(prop) or {}
-                if int(opts.get("dimension", -1)) == int(dim):
-                    return
-                execute(f"DROP VECTOR INDEX FOR (n:{lbl}) ON (n.{prop})")
+                return int(((r.get("options") or {}).get(prop) or {}).get("dimension", -1))
+        return None
+
+    def vector_index(self, query: Any, execute: Any, lbl: str, prop: str, dim: int) -> None:
+        have = self.vector_dimensions(query, lbl, prop)
+        if have == int(dim):
+            return
+        if have is not None:
+            execute(f"DROP VECTOR INDEX FOR (n:{lbl}) ON (n.{prop})")
         execute(
             f"CREATE VECTOR INDEX FOR (n:{lbl}) ON (n.{prop}) "
             f"OPTIONS {{dimension: {int(dim)}, similarityFunction: 'cosine'}}"
@@ -135,19 +144,25 @@ def neo4j_vector_index(lbl: str, prop: str, dim: int) -> str:
 
 
 class _Neo4j(Dialect):
+    def vector_dimensions(self, query: Any, lbl: str, prop: str) -> int | None:
+        shown = query(
+            "SHOW VECTOR INDEXES YIELD name, options WHERE name = $n RETURN options",
+            {"n": f"{lbl.lower()}_{prop}"},
+        )
+        if not shown:
+            return None
+        config = (shown[0].get("options") or {}).get("indexConfig") or {}
+        return int(config.get("vector.dimensions", -1))
+
     def vector_index(self, query: Any, execute: Any, lbl: str, prop: str, dim: int) -> None:
         name = f"{lbl.lower()}_{prop}"
-        rows = query(
-            "SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options",
-            {"name": name},
-        )
-        if rows:
-            config = (rows[0].get("options") or {}).get("indexConfig") or {}
-            if int(config.get("vector.dimensions", -1)) == int(dim):
-                return
-            execute(f"DROP INDEX {name}")  # another width: vectors of the new model replace it
+        have = self.vector_dimensions(query, lbl, prop)
+        if have == int(dim):
+            return
+        if have is not None:
+            execute(f"DROP INDEX {name} IF EXISTS")
         execute(neo4j_vector_index(lbl, prop, dim))
-        query(f"CALL db.awaitIndex('{name}', 300)")
+        query("CALL db.awaitIndex($n, 300)", {"n": name})  # populated in the background
 
     def set_vector(self, lbl: str, key: str, prop: str) -> str:
         return (
@@ -238,6 +253,10 @@ class Search:
         rebuilt where the database needs that)."""
         lbl, prop = label(lbl), property_name(prop)
         self.dialect.vector_index(self.query, self.execute, lbl, prop, dim)
+
+    def vector_index_dimensions(self: _Sync, lbl: str, prop: str) -> int | None:
+        """The width of the vector index on ``(:lbl).prop``, or None when there is none."""
+        return self.dialect.vector_dimensions(self.query, label(lbl), property_name(prop))
 
     def write_vectors(
         self: _Sync,

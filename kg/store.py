@@ -100,6 +100,10 @@ class GraphStore(Protocol):
         """A cosine vector index on ``(:lbl).prop`` of width ``dim`` (rebuilt at another width)."""
         ...
 
+    def vector_index_dimensions(self, lbl: str, prop: str) -> int | None:
+        """The width of the vector index on ``(:lbl).prop``, or None when there is none."""
+        ...
+
     def write_vectors(
         self,
         lbl: str,

@@ -1,4 +1,4 @@
-"""Embeddings written back to a real FalkorDB and answered through its vector index."""
+"""Embeddings written back to the graph (FalkorDB and Neo4j) and answered through its vector index."""
 
 from __future__ import annotations
 
@@ -23,27 +23,12 @@ def five_products(store, load_tables):  # type: ignore[no-untyped-def]
     return ids
 
 
-def _index_width(store) -> int:  # type: ignore[no-untyped-def]
-    """The width of the vector index on Product.embedding, read the database's own way."""
-    if store.backend == "neo4j":
-        rows = store.query(
-            "SHOW VECTOR INDEXES YIELD name, options WHERE name = 'product_embedding' "
-            "RETURN options"
-        )
-        return int(rows[0]["options"]["indexConfig"]["vector.dimensions"])
-    plan = store.query("CALL db.indexes() YIELD label, types, options RETURN label, types, options")
-    vec = [
-        r for r in plan if r["label"] == "Product" and "VECTOR" in r["types"].get("embedding", [])
-    ]
-    return int(vec[0]["options"]["embedding"]["dimension"])
-
-
 def _vectors(dim: int) -> np.ndarray:
     v = np.zeros((5, dim), dtype=np.float32)
     v[0, 0] = 1.0
     v[1, :2] = [0.9, 0.1]  # nearest to p1
     v[2, :2] = [0.5, 0.5]  # second
-    v[3, 1] = 1.0
+    v[3, :2] = [0.05, 1.0]  # third, just
     v[4, 2] = 1.0  # orthogonal to p1
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
@@ -57,7 +42,7 @@ def test_similar_goes_through_the_vector_index(store, five_products) -> None:  #
     assert got[0]["score"] == pytest.approx(float(_vectors(8)[0] @ _vectors(8)[1]), abs=1e-3)
     assert got[0]["score"] >= got[1]["score"] >= got[2]["score"]
     assert got[0]["title"] == "product p2"
-    assert _index_width(store) == 8
+    assert store.vector_index_dimensions("Product", "embedding") == 8
     # rewriting is idempotent and keeps the index
     assert write_embeddings(store, five_products, _vectors(8)) == 5
     assert [r["id"] for r in similar(store, "p1", k=1)] == ["p2"]
