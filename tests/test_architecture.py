@@ -261,7 +261,13 @@ def test_nothing_outside_kg_reads_the_backend_or_names_a_database() -> None:
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # home module → the names only it defines (top level or methods, see below)
     "cosmo.core.schema": ("RELATIONS", "relation_type", "query_key", "intention_id", "pair_key"),
-    "cosmo.core.records": ("BehaviourPair", "Candidate", "KnowledgeTriple"),
+    "cosmo.core.records": (
+        "BehaviourPair",
+        "Candidate",
+        "KnowledgeTriple",
+        "CANDIDATE_COLUMNS",
+        "TRIPLE_COLUMNS",
+    ),
     "cosmo.core.artifacts": ("read_candidates", "write_candidates", "write_triples", "read_pairs"),
     "cosmo.core.tables": ("read_table", "resolve_columns"),
     "cosmo.core.jsonl": ("iter_jsonl",),
@@ -278,8 +284,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "read_rows",
     ),
     "cosmo.generation.hf": ("TransformersGenerator",),
+    "cosmo.refine.intentionqa": ("intentionqa_candidates",),
+    "cosmo.refine.annotation.items": ("QUESTIONS",),
     "cosmo.kg.export": ("KGTables", "TABLE_COLUMNS", "read_export", "read_store"),
     "cosmo.kg.store": ("write_batches",),
+    "cosmo.kg.search": ("fulltext_words", "property_name"),
 }
 # names of the old copies, which must not come back anywhere
 GONE = ("_RULES", "_RELATION_RULES", "_RELATION_CUES", "relation_of", "intention_text", "load_task")
