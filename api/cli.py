@@ -19,8 +19,8 @@ api_app = typer.Typer(
 def _services(ctx: typer.Context) -> tuple[Any, Any, Any, Any, Any]:
     import redis.asyncio as aioredis
 
-    from cosmo.api.cache import CacheStore, FeatureStore
-    from cosmo.api.graph import GraphReader
+    from cosmo.api.services.cache import CacheStore, FeatureStore
+    from cosmo.api.services.graph import GraphReader
     from cosmo.api.settings import ApiSettings
     from cosmo.kg.factory import open_async_store
 
@@ -52,7 +52,7 @@ def serve(
     """Serve GraphQL (/graphql), the navigation page (/navigate), /healthz, /readyz, /metrics."""
     import uvicorn
 
-    from cosmo.api.serve import build_app, open_generator
+    from cosmo.api.http.serve import build_app, open_generator
     from cosmo.api.settings import ApiSettings
 
     core = settings_of(ctx)
@@ -77,10 +77,10 @@ def refresh_cmd(
     ] = True,
 ) -> None:
     """The daily job: preload explanations (and navigation) of the most frequent queries."""
-    from cosmo.api.explain import refresh
-    from cosmo.api.nav_store import NavigationStore, precompute_navigation
-    from cosmo.api.response_cache import GraphVersion
-    from cosmo.api.serve import open_generator
+    from cosmo.api.http.serve import open_generator
+    from cosmo.api.services.explain import refresh
+    from cosmo.api.services.nav_store import NavigationStore, precompute_navigation
+    from cosmo.api.services.version import GraphVersion
 
     api, reader, cache, features, closers = _services(ctx)
     n = top or api.refresh_top
@@ -120,8 +120,8 @@ def worker_cmd(
     once: Annotated[bool, typer.Option(help="Drain the queue once and exit.")] = False,
 ) -> None:
     """Explain queued cache misses in batches with the generator model (Ctrl-C to stop)."""
-    from cosmo.api.explain import ExplainWorker
-    from cosmo.api.serve import open_generator
+    from cosmo.api.http.serve import open_generator
+    from cosmo.api.services.explain import ExplainWorker
 
     api, _reader, cache, features, closers = _services(ctx)
     worker = ExplainWorker(

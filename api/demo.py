@@ -46,7 +46,7 @@ def run(ctx: DemoContext[GraphStore]) -> None:
     import httpx
     import uvicorn
 
-    from cosmo.api.serve import build_app
+    from cosmo.api.http.serve import build_app
     from cosmo.api.settings import ApiSettings
     from cosmo.core.errors import ServerError
 

@@ -1,7 +1,7 @@
 """Settings of the API server, read from ``COSMO_API_*`` environment variables.
 
 Build them in a factory or at the CLI entry point and pass them to
-:func:`cosmo.api.app.create_app`; nothing here is read at import time.
+:func:`cosmo.api.http.app.create_app`; nothing here is read at import time.
 """
 
 from __future__ import annotations

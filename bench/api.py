@@ -344,9 +344,13 @@ async def precompute(settings: Any, top: int) -> list[str]:
     """Run the refresh job's navigation step for the ``top`` most frequent queries."""
     import redis.asyncio as aioredis
 
-    from cosmo.api.graph import GraphReader
-    from cosmo.api.nav_store import NavigationStore, frequent_queries, precompute_navigation
-    from cosmo.api.response_cache import GraphVersion
+    from cosmo.api.services.graph import GraphReader
+    from cosmo.api.services.nav_store import (
+        NavigationStore,
+        frequent_queries,
+        precompute_navigation,
+    )
+    from cosmo.api.services.version import GraphVersion
     from cosmo.api.settings import ApiSettings
     from cosmo.kg.factory import open_async_store
 

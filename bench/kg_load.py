@@ -40,7 +40,8 @@ from cosmo.core.schema import RELATIONS, intention_id
 from cosmo.core.settings import Settings
 from cosmo.kg.bulk import bulk_load_if_empty, write_bulk_csvs
 from cosmo.kg.falkordb_store import FalkorDBStore
-from cosmo.kg.loader import WriteStep, load_triples_file, plan_writes
+from cosmo.kg.loader import load_triples_file
+from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.validate import read_triples
 from cosmo.kg.versions import graph_stats

@@ -60,29 +60,38 @@ def generate(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from cosmo.generation.settings import GenerationSettings
+
+    overrides = {
+        "backend": backend,
+        "model": model,
+        "base_url": base_url,
+        "shots": shots,
+        "max_new_tokens": max_new_tokens,
+        "batch_size": batch_size,
+        "seed": seed,
+        "template_version": template_version,
+    }
+    gs = GenerationSettings(**{k: v for k, v in overrides.items() if v is not None})
+    _generate(settings_of(ctx), gs, pairs, out, relations=relations, limit=limit, run_id=run_id)
+
+
+def _generate(
+    settings: Any,
+    gs: Any,
+    pairs: Path | None,
+    out: Path | None,
+    *,
+    relations: str | None,
+    limit: int | None,
+    run_id: str,
+) -> None:
     from cosmo.core.artifacts import read_pairs, write_candidates
     from cosmo.core.schema import RELATIONS, relation_type
     from cosmo.generation.backends import make_generator
     from cosmo.generation.cache import GenerationCache
     from cosmo.generation.runner import GenerateConfig, run_generation
-    from cosmo.generation.settings import GenerationSettings
 
-    settings = settings_of(ctx)
-    overrides: dict[str, Any] = {
-        k: v
-        for k, v in {
-            "backend": backend,
-            "model": model,
-            "base_url": base_url,
-            "shots": shots,
-            "max_new_tokens": max_new_tokens,
-            "batch_size": batch_size,
-            "seed": seed,
-            "template_version": template_version,
-        }.items()
-        if v is not None
-    }
-    gs = GenerationSettings(**overrides)
     src = pairs or settings.artifacts_dir / "ingest" / "pairs.parquet"
     if not src.is_file():
         raise InputError(f"no pairs file at {src}; run `cosmo ingest` and `cosmo sample` first")

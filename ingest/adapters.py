@@ -1,7 +1,8 @@
 """Adapters from public datasets to cosmo's catalogue and behaviour records.
 
-* **IntentionQA / FolkScope** (``task1.jsonl``): real Amazon co-buy pairs with real titles
-  (``item_a_id``, ``item_b_id``, ``item_a_name``, ``item_b_name``). Gives a catalogue
+* **IntentionQA / FolkScope** (``task1.jsonl``, read by :mod:`cosmo.ingest.intentionqa`):
+  real Amazon co-buy pairs with real titles (``item_a_id``, ``item_b_id``, ``item_a_name``,
+  ``item_b_name``). Gives a catalogue
   (types and domains unknown) and co-buy pairs (each distinct pair once, count 1: the
   file repeats a pair once per assertion, which is not a purchase count).
 * **ESCI Shopping Queries** (the merged examples + products table): ``query``,
@@ -22,7 +23,8 @@ from pathlib import Path
 from cosmo.core.errors import InputError
 from cosmo.core.records import CoBuy, Product, SearchBuy
 from cosmo.core.schema import query_key
-from cosmo.core.tables import read_table, resolve_columns
+from cosmo.core.tables import read_table, resolve_columns, text_value
+from cosmo.ingest.intentionqa import PAIR_FIELDS, read_rows
 from cosmo.ingest.validate import Loaded
 
 __all__ = ["Adapted", "read_esci", "read_intentionqa"]
@@ -61,20 +63,20 @@ def _product(
 
 def read_intentionqa(path: Path | str) -> Adapted:
     """Catalogue and co-buy pairs from an IntentionQA / FolkScope JSONL file."""
-    table = read_table(path, "jsonl", lenient=True)
-    resolve_columns(table, ["item_a_id", "item_b_id", "item_a_name", "item_b_name"])
-    cat: Loaded[Product] = Loaded(table.path, rejects=list(table.rejects))
-    cb: Loaded[CoBuy] = Loaded(table.path)
+    path = Path(path)
+    unreadable: list[InputError] = []
+    rows = list(read_rows(path, PAIR_FIELDS, problems=unreadable))
+    cat: Loaded[Product] = Loaded(path, rejects=list(unreadable))
+    cb: Loaded[CoBuy] = Loaded(path)
     products: dict[str, Product] = {}
     pairs: dict[tuple[str, str], CoBuy] = {}
-    for row in table.rows:
-        v = row.values
+    for line, v in rows:
         got = [
             _product(
-                v.get(f"item_{s}_id"),
-                v.get(f"item_{s}_name"),
-                table.path,
-                row.line,
+                text_value(v[f"item_{s}_id"]),
+                text_value(v[f"item_{s}_name"]),
+                path,
+                line,
                 f"item_{s}_id",
                 f"item_{s}_name",
             )
@@ -88,20 +90,14 @@ def read_intentionqa(path: Path | str) -> Adapted:
         products.setdefault(a.product_id, a)
         products.setdefault(b.product_id, b)
         if a.product_id == b.product_id:
-            cb.rejects.append(
-                InputError(
-                    "a co-buy pair needs two different products",
-                    file=str(table.path),
-                    line=row.line,
-                    field="item_b_id",
-                )
-            )
+            msg = "a co-buy pair needs two different products"
+            cb.rejects.append(InputError(msg, file=str(path), line=line, field="item_b_id"))
             continue
         x, y = sorted((a.product_id, b.product_id))
         pairs.setdefault((x, y), CoBuy(product_a=x, product_b=y, count=1))
     cat.records = list(products.values())
     cb.records = list(pairs.values())
-    n = len(table.rows) + len(table.rejects)
+    n = len(rows) + len(unreadable)
     cat.counts = {"rows_read": n, "rejected": len(cat.rejects), "products": len(cat.records)}
     cb.counts = {"rows_read": n, "rejected": len(cb.rejects), "pairs": len(cb.records)}
     return Adapted(catalogue=cat, co_buy=cb)

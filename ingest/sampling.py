@@ -96,8 +96,12 @@ def _stratum(p: Product | None) -> str:
     return f"{p.domain or UNKNOWN}/{p.product_type or UNKNOWN}"
 
 
+_Eligible = tuple[str, tuple[Any, ...], BehaviourPair]
+"""A pair that may be taken: its stratum, its sort key within the stratum, the pair."""
+
+
 def _take(
-    candidates: list[tuple[str, tuple[Any, ...], BehaviourPair]],
+    candidates: list[_Eligible],
     budget: int,
     rng: random.Random,
     fill: bool,
@@ -163,22 +167,16 @@ def _take(
     return out, filled
 
 
-def sample_pairs(
-    catalogue: Sequence[Product],
-    search_buy: Sequence[SearchBuy] = (),
-    co_buy: Sequence[CoBuy] = (),
-    config: SampleConfig | None = None,
-) -> SampleResult:
-    """Sample behaviour pairs (see the module docstring). Inputs are not modified."""
-    cfg = config or SampleConfig()
-    rng = random.Random(cfg.seed)
-    products = {p.product_id: p for p in catalogue}
+def _search_buy_candidates(
+    search_buy: Sequence[SearchBuy],
+    products: dict[str, Product],
+    cfg: SampleConfig,
+    rng: random.Random,
+    counts: Counter[str],
+) -> list[_Eligible]:
+    """Eligible search-buy pairs, broad queries first within a stratum."""
     spec = query_specificity(search_buy, products)
-    counts: Counter[str] = Counter()
-    strata: dict[str, dict[str, int]] = {}
-    taken: set[str] = set()
-
-    sb_cands: list[tuple[str, tuple[Any, ...], BehaviourPair]] = []
+    out: list[_Eligible] = []
     for sb in search_buy:
         p = products.get(sb.product_id)
         if p is None:
@@ -201,10 +199,20 @@ def sample_pairs(
             count=sb.count,
             specificity=s,
         )
-        sb_cands.append((_stratum(p), (s, -sb.count, rng.random()), pair))
-    counts["search_buy_eligible"] = len(sb_cands)
+        out.append((_stratum(p), (s, -sb.count, rng.random()), pair))
+    counts["search_buy_eligible"] = len(out)
+    return out
 
-    cb_cands: list[tuple[str, tuple[Any, ...], BehaviourPair]] = []
+
+def _co_buy_candidates(
+    co_buy: Sequence[CoBuy],
+    products: dict[str, Product],
+    cfg: SampleConfig,
+    rng: random.Random,
+    counts: Counter[str],
+) -> list[_Eligible]:
+    """Eligible co-buy pairs, the most frequent first within a stratum."""
+    out: list[_Eligible] = []
     for cb in co_buy:
         a, b = products.get(cb.product_a), products.get(cb.product_b)
         if a is None or b is None:
@@ -224,9 +232,25 @@ def sample_pairs(
             target_domain=b.domain,
             count=cb.count,
         )
-        cb_cands.append((_stratum(a), (-cb.count, rng.random()), pair))
-    counts["co_buy_eligible"] = len(cb_cands)
+        out.append((_stratum(a), (-cb.count, rng.random()), pair))
+    counts["co_buy_eligible"] = len(out)
+    return out
 
+
+def sample_pairs(
+    catalogue: Sequence[Product],
+    search_buy: Sequence[SearchBuy] = (),
+    co_buy: Sequence[CoBuy] = (),
+    config: SampleConfig | None = None,
+) -> SampleResult:
+    """Sample behaviour pairs (see the module docstring). Inputs are not modified."""
+    cfg = config or SampleConfig()
+    rng = random.Random(cfg.seed)
+    products = {p.product_id: p for p in catalogue}
+    counts: Counter[str] = Counter()
+    taken: set[str] = set()
+    sb_cands = _search_buy_candidates(search_buy, products, cfg, rng, counts)
+    cb_cands = _co_buy_candidates(co_buy, products, cfg, rng, counts)
     sb_strata: dict[str, dict[str, int]] = {}
     cb_strata: dict[str, dict[str, int]] = {}
     sb_taken, sb_fill = _take(
@@ -241,7 +265,7 @@ def sample_pairs(
         co_buy_taken=len(cb_taken),
         co_buy_random_fill=cb_fill,
     )
-    strata.update({f"search_buy:{k}": v for k, v in sorted(sb_strata.items())})
+    strata = {f"search_buy:{k}": v for k, v in sorted(sb_strata.items())}
     strata.update({f"co_buy:{k}": v for k, v in sorted(cb_strata.items())})
     return SampleResult(pairs=sb_taken + cb_taken, counts=dict(counts), strata=strata)
 

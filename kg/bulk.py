@@ -33,7 +33,8 @@ from cosmo.kg.bulk_binary import (
     col_ints,
     col_values,
 )
-from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
+from cosmo.kg.loader import LoadReport
+from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import read_triples
 from cosmo.kg.versions import begin_run, finish_run

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from cosmo.core.errors import InputError, ServerError
 from cosmo.kg.bulk import _LABEL, _NODE_COLS, _edge_props, edge_tables
-from cosmo.kg.loader import LoadReport, WriteStep, plan_writes
+from cosmo.kg.loader import LoadReport
+from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import read_triples
 

@@ -208,14 +208,15 @@ def _vector_search(
 
 
 def _nearest(dialect: Dialect, rows: Iterable[Row], k: int) -> list[Row]:
-    """Rows ``{source, id, score}``: per source its ``k`` nearest, best first, each once."""
+    """Rows ``{source, id, score}``: per source its ``k`` nearest, best first (ties by id),
+    each once."""
     by_source: dict[Any, list[Row]] = defaultdict(list)
     for r in rows:
         by_source[r["source"]].append({**r, "score": dialect.cosine(float(r["score"]))})
     out: list[Row] = []
     for hits in by_source.values():
         seen: set[Any] = set()
-        for hit in sorted(hits, key=lambda h: -h["score"]):
+        for hit in sorted(hits, key=lambda h: (-h["score"], str(h["id"]))):
             if hit["id"] not in seen and len(seen) < k:
                 seen.add(hit["id"])
                 out.append(hit)

@@ -65,8 +65,29 @@ def _text(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip()
 
 
-def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> ValidatedTriples:
-    """Check every row; return normalised good rows plus one error per bad row."""
+_OPTIONAL_TEXT = (
+    "intention_id",
+    "model",
+    "pipeline_run",
+    "source_title",
+    "target_title",
+    "target_type",
+    "target_domain",
+)
+
+
+class _Flags:
+    """The first bad column of each row (``""`` while the row is good)."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.bad = pd.Series("", index=index, dtype="object")
+
+    def __call__(self, mask: pd.Series, col: str) -> None:
+        mask = mask.fillna(True) & (self.bad == "")
+        self.bad[mask] = col
+
+
+def _required(df: pd.DataFrame, file: str) -> None:
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError(
@@ -75,26 +96,16 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
             line=1,
             field=missing[0],
         )
-    n = len(df)
-    out = pd.DataFrame(index=df.index)
-    for c in ("behaviour", "source", "target", "relation", "tail"):
+
+
+def _check_text(df: pd.DataFrame, out: pd.DataFrame, flag: _Flags) -> None:
+    """behaviour, source, target, relation and tail: normalised into ``out`` and checked."""
+    for c in REQUIRED:
         out[c] = _text(df[c])
-    bad = pd.Series("", index=df.index, dtype="object")
-
-    def flag(mask: pd.Series, col: str) -> None:
-        mask = mask.fillna(True) & (bad == "")
-        bad[mask] = col
-
     flag(~out["behaviour"].str.lower().isin([b.value for b in Behaviour]), "behaviour")
     out["behaviour"] = out["behaviour"].str.lower()
-    flag(
-        out["source"].isna() | (out["source"].str.len() == 0) | (out["source"].str.len() > 500),
-        "source",
-    )
-    flag(
-        out["target"].isna() | (out["target"].str.len() == 0) | (out["target"].str.len() > 200),
-        "target",
-    )
+    for c, longest in (("source", 500), ("target", 200)):
+        flag(out[c].isna() | (out[c].str.len() == 0) | (out[c].str.len() > longest), c)
     out["relation"] = out["relation"].str.upper().map(_REL_UPPER)
     flag(out["relation"].isna(), "relation")
     tail_ok = out["tail"].str.len().between(1, MAX_TAIL) & out["tail"].str.contains(
@@ -105,21 +116,33 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
         flag(out[c].str.contains("\x00", regex=False), c)
     flag((out["behaviour"] == "co_buy") & (out["source"] == out["target"]), "target")
 
+
+def _given(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
+    """The column as numbers, and where a value was given at all."""
+    vals = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
+    given = df[col].notna() & (df[col].astype("string").str.strip() != "")
+    return vals, given
+
+
+def _check_numbers(df: pd.DataFrame, out: pd.DataFrame, flag: _Flags) -> None:
+    """plausibility and typicality in 0..1, frequency a whole number ≥ 1 (with defaults)."""
     for col, default in (("plausibility", 1.0), ("typicality", np.nan)):
         if col in df.columns:
-            vals = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
-            given = df[col].notna() & (df[col].astype("string").str.strip() != "")
+            vals, given = _given(df, col)
             flag(given & ~vals.between(0.0, 1.0), col)
             out[col] = vals.fillna(default) if not np.isnan(default) else vals
         else:
             out[col] = default
     if "frequency" in df.columns:
-        freq = pd.to_numeric(df["frequency"].replace("", np.nan), errors="coerce")
-        given = df["frequency"].notna() & (df["frequency"].astype("string").str.strip() != "")
+        freq, given = _given(df, "frequency")
         flag(given & ~((freq >= 1) & (freq == np.floor(freq))), "frequency")
         out["frequency"] = freq.fillna(1)
     else:
         out["frequency"] = 1
+
+
+def _check_optional(df: pd.DataFrame, out: pd.DataFrame, flag: _Flags) -> None:
+    """tail_type (default: the relation's), the optional texts and the aliases."""
     if "tail_type" in df.columns:
         tt = _text(df["tail_type"]).replace("", pd.NA)
         flag(tt.notna() & ~tt.fillna("x").str.fullmatch(r"[A-Za-z0-9_]{1,40}"), "tail_type")
@@ -127,18 +150,13 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
     else:
         out["tail_type"] = pd.NA
     out["tail_type"] = out["tail_type"].fillna(out["relation"].map(RELATION_TAIL_TYPES))
-    for opt in (
-        "intention_id",
-        "model",
-        "pipeline_run",
-        "source_title",
-        "target_title",
-        "target_type",
-        "target_domain",
-    ):
+    for opt in _OPTIONAL_TEXT:
         out[opt] = _text(df[opt]).replace("", pd.NA) if opt in df.columns else pd.NA
     out["aliases"] = df["aliases"] if "aliases" in df.columns else None
 
+
+def _row_errors(df: pd.DataFrame, bad: pd.Series, lines: np.ndarray, file: str) -> list[RowError]:
+    """One error per bad row, worded by :class:`KnowledgeTriple` where it can."""
     errors: list[RowError] = []
     bad_idx = np.flatnonzero((bad != "").to_numpy())
     records = df.to_dict("records") if len(bad_idx) else []
@@ -155,6 +173,22 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
                 col = str(first[0]["loc"][0]) if first[0].get("loc") else col
                 msg = first[0]["msg"]
         errors.append(RowError(file, int(lines[i]), col, msg))
+    return errors
+
+
+def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> ValidatedTriples:
+    """Check every row; return normalised good rows plus one error per bad row."""
+    _required(df, file)
+    out = pd.DataFrame(index=df.index)
+    flag = _Flags(df.index)
+    _check_text(df, out, flag)
+    _check_numbers(df, out, flag)
+    _check_optional(df, out, flag)
+    bad = flag.bad
     good = out[bad == ""].copy()
     good["line"] = lines[(bad == "").to_numpy()]
-    return ValidatedTriples(frame=good.reset_index(drop=True), errors=errors, total=n)
+    return ValidatedTriples(
+        frame=good.reset_index(drop=True),
+        errors=_row_errors(df, bad, lines, file),
+        total=len(df),
+    )

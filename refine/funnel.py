@@ -85,30 +85,9 @@ def _md_table(examples: list[dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
-def write_funnel(
-    out_dir: Path,
-    n_input: int,
-    reports: Sequence[StageReport],
-    n_triples: int,
-    *,
-    examples: int = 5,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Path]:
-    """Write the PNG, Markdown, HTML and JSON reports; return their paths by kind."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = funnel_rows(n_input, reports, n_triples)
-    png = plot_funnel(rows, out_dir / "funnel.png")
-    stages = [r.as_dict(examples) for r in reports]
-    data = {
-        "input": n_input,
-        "triples": n_triples,
-        "funnel": rows,
-        "stages": stages,
-        **(extra or {}),
-    }
-    (out_dir / "funnel.json").write_text(json.dumps(data, indent=2, default=str))
-
+def _markdown(
+    reports: Sequence[StageReport], stages: list[dict[str, Any]], n_input: int, n_triples: int
+) -> str:
     md = [
         "# Refinement funnel",
         "",
@@ -133,8 +112,29 @@ def write_funnel(
                 "",
             ]
         md += _md_table(st["examples"])
-    (out_dir / "funnel.md").write_text("\n".join(md))
+    return "\n".join(md)
 
+
+def _html_examples(examples: Sequence[dict[str, Any]]) -> list[str]:
+    esc = html.escape
+    if not examples:
+        return ["<p><i>nothing dropped</i></p>"]
+    parts = ["<table><tr><th>head</th><th>relation</th><th>tail</th><th>reason</th></tr>"]
+    for e in examples:
+        cells = "".join(
+            f"<td>{esc(str(e[k]))}</td>" for k in ("head", "relation", "tail", "reason")
+        )
+        parts.append(f"<tr>{cells}</tr>")
+    return [*parts, "</table>"]
+
+
+def _html(
+    reports: Sequence[StageReport],
+    stages: list[dict[str, Any]],
+    n_input: int,
+    n_triples: int,
+    png: Path,
+) -> str:
     img = base64.b64encode(png.read_bytes()).decode()
     esc = html.escape
     parts = [
@@ -155,23 +155,36 @@ def write_funnel(
         parts.append(
             f"<h2>{esc(st['stage'])}</h2><p><code>{esc(json.dumps(st['parameters'], default=str))}</code></p>"
         )
-        if st["examples"]:
-            parts.append(
-                "<table><tr><th>head</th><th>relation</th><th>tail</th><th>reason</th></tr>"
-            )
-            for e in st["examples"]:
-                parts.append(
-                    "<tr>"
-                    + "".join(
-                        f"<td>{esc(str(e[k]))}</td>" for k in ("head", "relation", "tail", "reason")
-                    )
-                    + "</tr>"
-                )
-            parts.append("</table>")
-        else:
-            parts.append("<p><i>nothing dropped</i></p>")
+        parts += _html_examples(st["examples"])
     parts.append("</body></html>")
-    (out_dir / "funnel.html").write_text("\n".join(parts))
+    return "\n".join(parts)
+
+
+def write_funnel(
+    out_dir: Path,
+    n_input: int,
+    reports: Sequence[StageReport],
+    n_triples: int,
+    *,
+    examples: int = 5,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write the PNG, Markdown, HTML and JSON reports; return their paths by kind."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = funnel_rows(n_input, reports, n_triples)
+    png = plot_funnel(rows, out_dir / "funnel.png")
+    stages = [r.as_dict(examples) for r in reports]
+    data = {
+        "input": n_input,
+        "triples": n_triples,
+        "funnel": rows,
+        "stages": stages,
+        **(extra or {}),
+    }
+    (out_dir / "funnel.json").write_text(json.dumps(data, indent=2, default=str))
+    (out_dir / "funnel.md").write_text(_markdown(reports, stages, n_input, n_triples))
+    (out_dir / "funnel.html").write_text(_html(reports, stages, n_input, n_triples, png))
     return {
         "png": png,
         "markdown": out_dir / "funnel.md",

@@ -22,16 +22,10 @@ from typing import Any
 from cosmo.core.errors import InputError
 from cosmo.core.records import Candidate
 from cosmo.core.tables import read_table
+from cosmo.refine.annotation.items import QUESTIONS
 
 __all__ = ["QUESTIONS", "aggregate_labels", "candidates_for_labels", "read_labels"]
 
-QUESTIONS: tuple[str, ...] = (
-    "completeness",
-    "relevance",
-    "informativeness",
-    "plausibility",
-    "typicality",
-)
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -139,15 +139,10 @@ def eval_session(
     temperature, and its weight unless ``--weight`` is given, are chosen on the last
     ``valid_fraction`` of the training sessions.
     """
-    import numpy as np
     import torch
 
-    from cosmo.gnn.session.data import load_cases, load_sessions, split_validation
+    from cosmo.gnn.session.data import load_cases, load_sessions
     from cosmo.gnn.session.ensemble import load_session_models
-    from cosmo.gnn.session.hybrid import HybridRecommender, search_fusion
-    from cosmo.gnn.session.repeat import RepeatMix
-    from cosmo.gnn.session.sknn import VSKNN
-    from cosmo.gnn.session.stan import STAN
     from cosmo.gnn.session.train import evaluate
 
     torch.set_num_threads(1)
@@ -159,16 +154,7 @@ def eval_session(
         model = load_session_models(paths)
     num_items = max(max(max(s) for s in train), test.max_item, model.num_items if model else 0)
     table = Table("model", f"P@{k}", f"MRR@{k}")
-
-    def knn_set(index: list[list[int]]) -> dict[str, Any]:
-        stan = STAN(lambda_recency=0.85 * len(train)).fit(index, num_items)
-        return {
-            "V-SKNN": VSKNN(weighting="div", idf=True).fit(index, num_items),
-            "V-STAN": stan,
-            "V-STAN + repeat": RepeatMix(stan, rho=0.35, decay=2.0),
-        }
-
-    knns = knn_set(train)
+    knns = _knn_models(train, num_items, len(train))
     for name in ("V-SKNN", "V-STAN"):
         m = knns[name].evaluate(test, k)
         table.add_row(name, f"{m.precision:.2f}", f"{m.mrr:.2f}")
@@ -178,24 +164,57 @@ def eval_session(
         if len(paths) > 1:
             name = f"{name} of {len(paths)} ({', '.join(p.name for p in paths)})"
         table.add_row(name, f"{m.precision:.2f}", f"{m.mrr:.2f}")
-        fit, valid = split_validation(train, valid_fraction)
+        fusion = _Fusion(weight, valid_fraction, valid_cases, k)
+        table.add_row(*fusion.row(model, knns, train, test, num_items))
+    console.print(table)
+
+
+def _knn_models(index: list[list[int]], num_items: int, n_train: int) -> dict[str, Any]:
+    """The kNN baselines (and the candidates for the fusion) fitted on ``index``."""
+    from cosmo.gnn.session.repeat import RepeatMix
+    from cosmo.gnn.session.sknn import VSKNN
+    from cosmo.gnn.session.stan import STAN
+
+    stan = STAN(lambda_recency=0.85 * n_train).fit(index, num_items)
+    return {
+        "V-SKNN": VSKNN(weighting="div", idf=True).fit(index, num_items),
+        "V-STAN": stan,
+        "V-STAN + repeat": RepeatMix(stan, rho=0.35, decay=2.0),
+    }
+
+
+@dataclass(frozen=True)
+class _Fusion:
+    """The hybrid of the model and a kNN, chosen on held-out training sessions."""
+
+    weight: float | None
+    valid_fraction: float
+    valid_cases: int
+    k: int
+
+    def row(
+        self, model: Any, knns: dict[str, Any], train: list[list[int]], test: Any, num_items: int
+    ) -> tuple[str, str, str]:
+        import numpy as np
+
+        from cosmo.gnn.session.data import split_validation
+        from cosmo.gnn.session.hybrid import HybridRecommender, search_fusion
+
+        fit, valid = split_validation(train, self.valid_fraction)
         rng = np.random.default_rng(0)
         vsub = valid.subset(
-            np.sort(rng.choice(len(valid), min(valid_cases, len(valid)), replace=False))
+            np.sort(rng.choice(len(valid), min(self.valid_cases, len(valid)), replace=False))
         )
         (name, w, tau), _ = search_fusion(
             model,
-            knn_set(fit),
+            _knn_models(fit, num_items, len(train)),
             vsub,
-            grid=(weight,) if weight is not None else (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+            grid=(self.weight,) if self.weight is not None else (0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
             temperatures=(0.75, 1.0, 1.5),
-            k=k,
+            k=self.k,
         )
-        m = HybridRecommender(model, knns[name], w, tau).evaluate(test, k)
-        table.add_row(
-            f"hybrid with {name} (w={w:.2f}, τ={tau})", f"{m.precision:.2f}", f"{m.mrr:.2f}"
-        )
-    console.print(table)
+        m = HybridRecommender(model, knns[name], w, tau).evaluate(test, self.k)
+        return f"hybrid with {name} (w={w:.2f}, τ={tau})", f"{m.precision:.2f}", f"{m.mrr:.2f}"
 
 
 def register(gnn_app: typer.Typer) -> None:

@@ -133,16 +133,7 @@ def train_session_model(
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.num_threads)
     try:
-        if model is None:
-            model = SRGNN(
-                num_items,
-                hidden=cfg.hidden,
-                num_steps=cfg.num_steps,
-                normalize=cfg.normalize,
-                scale=cfg.scale,
-                dropout=cfg.dropout,
-                sparse=True,
-            )
+        model = model if model is not None else _new_model(cfg, num_items)
         opts = _optimizers(model, cfg.lr)
         result = TrainResult(model=model, config=cfg)
         best = -math.inf
@@ -151,42 +142,9 @@ def train_session_model(
         if valid is not None and len(valid):
             n = min(len(valid), cfg.valid_cases)
             vsub = valid.subset(np.sort(rng.choice(len(valid), n, replace=False)))
-        started = time.monotonic()
+        deadline = time.monotonic() + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
         for epoch in range(1, cfg.epochs + 1):
-            lr = cfg.lr * cfg.lr_decay ** (epoch - 1)
-            for opt in opts:
-                for g in opt.param_groups:
-                    g["lr"] = lr
-            model.train()
-            order = rng.permutation(len(train))
-            t0 = time.monotonic()
-            total, count = 0.0, 0
-            batches = range(0, len(order), cfg.batch_size)
-            bar = tqdm(batches, desc=f"epoch {epoch}", disable=not progress, unit="batch")
-            for start in bar:
-                idx = order[start : start + cfg.batch_size]
-                part = train.subset(idx)
-                graph = build_session_batch(part.prefixes)
-                y = torch.as_tensor(part.targets)
-                if cfg.num_negatives > 0:
-                    neg = torch.randint(1, num_items + 1, (cfg.num_negatives,))
-                    cand = torch.unique(torch.cat([y, neg]))
-                    logits = model.score(graph, cand)
-                    loss = F.cross_entropy(logits, torch.searchsorted(cand, y))
-                else:
-                    loss = F.cross_entropy(model.score(graph), y)
-                for opt in opts:
-                    opt.zero_grad()
-                loss.backward()
-                for opt in opts:
-                    opt.step()
-                total += float(loss.detach()) * len(idx)
-                count += len(idx)
-                if count // cfg.batch_size % 50 == 0:
-                    bar.set_postfix(loss=f"{total / count:.3f}")
-                if cfg.max_minutes and time.monotonic() - started > cfg.max_minutes * 60:
-                    break
-            log = EpochLog(epoch, total / max(count, 1), time.monotonic() - t0)
+            log = _epoch(model, opts, train, num_items, cfg, rng, epoch, deadline, progress)
             if vsub is not None:
                 m = evaluate(model, vsub, progress=False)
                 log.valid = m.as_dict()
@@ -201,15 +159,10 @@ def train_session_model(
                 result.best_epoch = epoch
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if checkpoint is not None:
-                    save_session_model(
-                        model,
-                        checkpoint,
-                        extra={
-                            "config": asdict(cfg),
-                            "history": [asdict(h) for h in result.history],
-                        },
-                    )
-            if cfg.max_minutes and time.monotonic() - started > cfg.max_minutes * 60:
+                    history = [asdict(h) for h in result.history]
+                    extra: dict[str, object] = {"config": asdict(cfg), "history": history}
+                    save_session_model(model, checkpoint, extra=extra)
+            if time.monotonic() > deadline:
                 break
         if best_state is not None:
             model.load_state_dict(best_state)
@@ -217,6 +170,66 @@ def train_session_model(
         return result
     finally:
         torch.set_num_threads(threads)
+
+
+def _new_model(cfg: SessionTrainConfig, num_items: int) -> SRGNN:
+    """A new SR-GNN with sparse item gradients."""
+    return SRGNN(
+        num_items,
+        hidden=cfg.hidden,
+        num_steps=cfg.num_steps,
+        normalize=cfg.normalize,
+        scale=cfg.scale,
+        dropout=cfg.dropout,
+        sparse=True,
+    )
+
+
+def _epoch(
+    model: SRGNN,
+    opts: list[torch.optim.Optimizer],
+    train: SessionCases,
+    num_items: int,
+    cfg: SessionTrainConfig,
+    rng: np.random.Generator,
+    epoch: int,
+    deadline: float,
+    progress: bool,
+) -> EpochLog:
+    """One pass over the training cases in a random order (stops early at the deadline)."""
+    lr = cfg.lr * cfg.lr_decay ** (epoch - 1)
+    for opt in opts:
+        for g in opt.param_groups:
+            g["lr"] = lr
+    model.train()
+    order = rng.permutation(len(train))
+    t0 = time.monotonic()
+    total, count = 0.0, 0
+    batches = range(0, len(order), cfg.batch_size)
+    bar = tqdm(batches, desc=f"epoch {epoch}", disable=not progress, unit="batch")
+    for start in bar:
+        idx = order[start : start + cfg.batch_size]
+        part = train.subset(idx)
+        graph = build_session_batch(part.prefixes)
+        y = torch.as_tensor(part.targets)
+        if cfg.num_negatives > 0:
+            neg = torch.randint(1, num_items + 1, (cfg.num_negatives,))
+            cand = torch.unique(torch.cat([y, neg]))
+            loss = F.cross_entropy(model.score(graph, cand), torch.searchsorted(cand, y))
+        else:
+            loss = F.cross_entropy(model.score(graph), y)
+        for opt in opts:
+            opt.zero_grad()
+        loss.backward()
+        for opt in opts:
+            opt.step()
+        total += float(loss.detach()) * len(idx)
+        count += len(idx)
+        if count // cfg.batch_size % 50 == 0:
+            bar.set_postfix(loss=f"{total / count:.3f}")
+        if time.monotonic() > deadline:
+            break
+    return EpochLog(epoch, total / max(count, 1), time.monotonic() - t0)
 
 
 @torch.no_grad()

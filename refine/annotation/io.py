@@ -161,6 +161,85 @@ def _read_rows(
     return list(table.records())
 
 
+def _answers(
+    row: Mapping[str, Any], known: set[str], file: str, line: int
+) -> tuple[str, str, dict[str, bool]]:
+    """Item, annotator and the five answers of a row; :class:`InputError` for a bad one."""
+    item_id = str(row.get("item_id") or "").strip()
+    annotator = str(row.get("annotator") or "").strip()
+    if not item_id:
+        raise InputError("missing item id", file=file, line=line, field="item_id")
+    if item_id not in known:
+        raise InputError(f"unknown item id {item_id!r}", file=file, line=line, field="item_id")
+    if not annotator:
+        raise InputError("missing annotator id", file=file, line=line, field="annotator")
+    answers = {q: parse_answer(row.get(q), file=file, line=line, field=q) for q in QUESTIONS}
+    return item_id, annotator, answers
+
+
+def _yes(v: bool) -> str:
+    return "yes" if v else "no"
+
+
+class _Import:
+    """The rows of one file checked against each other and against the stored labels."""
+
+    def __init__(self, store: AnnotationStore, file: str, problems: list[InputError]) -> None:
+        self.file = file
+        self.problems = problems
+        self.known = store.item_ids()
+        self.stored = {(lab.item_id, lab.annotator): lab for lab in store.labels()}
+        self.seen: dict[tuple[str, str], tuple[int, dict[str, bool]]] = {}
+        self.new: list[Label] = []
+        self.unchanged = 0
+
+    def add(self, line: int, row: Mapping[str, Any]) -> None:
+        try:
+            item_id, annotator, answers = _answers(row, self.known, self.file, line)
+        except InputError as e:
+            self.problems.append(e)
+            return
+        key = (item_id, annotator)
+        if key in self.seen:
+            self.problems.append(self._again(key, line, answers))
+            return
+        self.seen[key] = (line, answers)
+        old = self.stored.get(key)
+        if old is not None:
+            if dict(old.answers) == answers:
+                self.unchanged += 1
+                return
+            q = next(q for q in QUESTIONS if old.answers[q] != answers[q])
+            msg = (
+                f"conflicts with the stored label of item {item_id!r} by {annotator!r} "
+                f"(stored {_yes(old.answers[q])}); adjudicate instead of re-importing"
+            )
+            self.problems.append(InputError(msg, file=self.file, line=line, field=q))
+            return
+        note, created = row.get("note"), row.get("created_at")
+        self.new.append(
+            Label(
+                item_id=item_id,
+                annotator=annotator,
+                answers=answers,
+                note=str(note) if note else "",
+                created_at=str(created) if created else "",
+            )
+        )
+
+    def _again(self, key: tuple[str, str], line: int, answers: dict[str, bool]) -> InputError:
+        """A second row for the same (item, annotator): a duplicate or a conflict."""
+        first, prev = self.seen[key]
+        if prev == answers:
+            return InputError(f"duplicate row (same as line {first})", file=self.file, line=line)
+        q = next(q for q in QUESTIONS if prev[q] != answers[q])
+        msg = (
+            f"conflicting labels for item {key[0]!r} by {key[1]!r}: line {first} "
+            f"says {_yes(prev[q])}, this line says {_yes(answers[q])}"
+        )
+        return InputError(msg, file=self.file, line=line, field=q)
+
+
 def import_labels(store: AnnotationStore, path: Path, *, fmt: str | None = None) -> ImportReport:
     """Check every row of ``path`` and store its new labels in one transaction.
 
@@ -174,81 +253,10 @@ def import_labels(store: AnnotationStore, path: Path, *, fmt: str | None = None)
     file = str(path)
     problems: list[InputError] = []
     rows = _read_rows(path, f, problems)
-    known = store.item_ids()
-    stored = {(lab.item_id, lab.annotator): lab for lab in store.labels()}
-    seen: dict[tuple[str, str], tuple[int, dict[str, bool]]] = {}
-    new: list[Label] = []
-    unchanged = 0
+    checked = _Import(store, file, problems)
     for line, row in rows:
-        item_id = str(row.get("item_id") or "").strip()
-        annotator = str(row.get("annotator") or "").strip()
-        if not item_id:
-            problems.append(InputError("missing item id", file=file, line=line, field="item_id"))
-            continue
-        if item_id not in known:
-            problems.append(
-                InputError(f"unknown item id {item_id!r}", file=file, line=line, field="item_id")
-            )
-            continue
-        if not annotator:
-            problems.append(
-                InputError("missing annotator id", file=file, line=line, field="annotator")
-            )
-            continue
-        try:
-            answers = {
-                q: parse_answer(row.get(q), file=file, line=line, field=q) for q in QUESTIONS
-            }
-        except InputError as e:
-            problems.append(e)
-            continue
-        key = (item_id, annotator)
-        if key in seen:
-            first, prev = seen[key]
-            if prev == answers:
-                problems.append(
-                    InputError(f"duplicate row (same as line {first})", file=file, line=line)
-                )
-            else:
-                q = next(q for q in QUESTIONS if prev[q] != answers[q])
-                problems.append(
-                    InputError(
-                        f"conflicting labels for item {item_id!r} by {annotator!r}: line {first} "
-                        f"says {'yes' if prev[q] else 'no'}, this line says {'yes' if answers[q] else 'no'}",
-                        file=file,
-                        line=line,
-                        field=q,
-                    )
-                )
-            continue
-        seen[key] = (line, answers)
-        old = stored.get(key)
-        if old is not None:
-            if dict(old.answers) == answers:
-                unchanged += 1
-                continue
-            q = next(q for q in QUESTIONS if old.answers[q] != answers[q])
-            problems.append(
-                InputError(
-                    f"conflicts with the stored label of item {item_id!r} by {annotator!r} "
-                    f"(stored {'yes' if old.answers[q] else 'no'}); adjudicate instead of re-importing",
-                    file=file,
-                    line=line,
-                    field=q,
-                )
-            )
-            continue
-        note = row.get("note")
-        created = row.get("created_at")
-        new.append(
-            Label(
-                item_id=item_id,
-                annotator=annotator,
-                answers=answers,
-                note=str(note) if note else "",
-                created_at=str(created) if created else "",
-            )
-        )
+        checked.add(line, row)
+    new, unchanged = checked.new, checked.unchanged
     if problems:
         problems.sort(key=lambda p: p.line or 0)
         raise AnnotationImportError(problems, file)

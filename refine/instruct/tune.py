@@ -125,26 +125,10 @@ def encode(tok: Any, ex: InstructExample, max_length: int) -> tuple[list[int], l
     return prompt + answer, [-100] * len(prompt) + answer
 
 
-def tune(
-    examples: Sequence[InstructExample],
-    base_model: str,
-    out_dir: Path,
-    config: TuneConfig | None = None,
-    *,
-    progress: bool = True,
-) -> TuneResult:
-    """Fine-tune a LoRA adapter of ``base_model`` on the train split of ``examples``."""
-    import torch
+def _lora(base_model: str, device: str, bf16: bool, cfg: TuneConfig) -> tuple[Any, Any]:
+    """The tokenizer and the base model with trainable LoRA adapters."""
     from peft import LoraConfig, get_peft_model
-    from tqdm.auto import tqdm
 
-    cfg = config or TuneConfig()
-    train = [e for e in examples if e.split == "train"]
-    if not train:
-        raise PipelineError("no training examples (split == 'train'); build instructions first")
-    device = _device(cfg)
-    bf16 = cfg.bf16 if cfg.bf16 is not None else device.startswith("cuda")
-    torch.manual_seed(cfg.seed)
     tok, model = load_base(base_model, device, bf16=bf16)
     lora = LoraConfig(
         r=cfg.r,
@@ -155,46 +139,92 @@ def tune(
     )
     model = get_peft_model(model, lora)
     model.train()
+    return tok, model
+
+
+class _Batches:
+    """Training examples in shuffled rounds, as padded tensors on the device."""
+
+    def __init__(
+        self, encoded: list[tuple[list[int], list[int]]], pad: int, cfg: TuneConfig, device: str
+    ) -> None:
+        self.encoded, self.pad, self.cfg, self.device = encoded, pad, cfg, device
+        self.rng = random.Random(cfg.seed)
+        self.order: list[int] = []
+
+    def next(self) -> tuple[Any, Any, Any]:
+        import torch
+
+        if len(self.order) < self.cfg.batch_size:
+            more = list(range(len(self.encoded)))
+            self.rng.shuffle(more)
+            self.order += more
+        batch = [self.encoded[self.order.pop()] for _ in range(self.cfg.batch_size)]
+        width = max(len(ids) for ids, _ in batch)
+        pad, dev = self.pad, self.device
+        ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in batch], device=dev)
+        lab = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch], device=dev)
+        mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i, _ in batch], device=dev)
+        return ids, lab, mask
+
+
+def _step_loss(model: Any, batches: _Batches, cfg: TuneConfig, step: int) -> float:
+    """Accumulate the gradients of ``grad_accum`` batches; return their summed loss."""
+    import torch
+
+    total = 0.0
+    for _ in range(cfg.grad_accum):
+        ids, lab, mask = batches.next()
+        # position t predicts token t + 1: score only the answer tokens
+        rows, cols = torch.nonzero(lab[:, 1:] != -100, as_tuple=True)
+        logits = logits_at(model, ids, mask, rows, cols)
+        loss = torch.nn.functional.cross_entropy(logits, lab[rows, cols + 1]) / cfg.grad_accum
+        if not math.isfinite(loss.item()):
+            raise PipelineError(
+                f"the loss became {loss.item()} at step {step}; lower the learning rate"
+            )
+        loss.backward()
+        total += loss.item()
+    return total
+
+
+def tune(
+    examples: Sequence[InstructExample],
+    base_model: str,
+    out_dir: Path,
+    config: TuneConfig | None = None,
+    *,
+    progress: bool = True,
+) -> TuneResult:
+    """Fine-tune a LoRA adapter of ``base_model`` on the train split of ``examples``."""
+    import torch
+    from tqdm.auto import tqdm
+
+    cfg = config or TuneConfig()
+    train = [e for e in examples if e.split == "train"]
+    if not train:
+        raise PipelineError("no training examples (split == 'train'); build instructions first")
+    device = _device(cfg)
+    bf16 = cfg.bf16 if cfg.bf16 is not None else device.startswith("cuda")
+    torch.manual_seed(cfg.seed)
+    tok, model = _lora(base_model, device, bf16, cfg)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)) if cfg.warmup_steps else 1.0
     )
-    encoded = [encode(tok, e, cfg.max_length) for e in train]
-    rng = random.Random(cfg.seed)
-    order: list[int] = []
+    batches = _Batches(
+        [encode(tok, e, cfg.max_length) for e in train], tok.pad_token_id, cfg, device
+    )
     losses: list[float] = []
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     bar = tqdm(total=cfg.max_steps, desc="LoRA steps", disable=not progress)
-    for _step in range(cfg.max_steps):
+    for step in range(cfg.max_steps):
         if cfg.time_budget_s is not None and time.perf_counter() - t0 > cfg.time_budget_s:
             break
         opt.zero_grad(set_to_none=True)
-        total = 0.0
-        for _ in range(cfg.grad_accum):
-            if len(order) < cfg.batch_size:
-                more = list(range(len(encoded)))
-                rng.shuffle(more)
-                order += more
-            batch = [encoded[order.pop()] for _ in range(cfg.batch_size)]
-            width = max(len(ids) for ids, _ in batch)
-            pad = tok.pad_token_id
-            ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in batch], device=device)
-            lab = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch], device=device)
-            mask = torch.tensor(
-                [[1] * len(i) + [0] * (width - len(i)) for i, _ in batch], device=device
-            )
-            # position t predicts token t + 1: score only the answer tokens
-            rows, cols = torch.nonzero(lab[:, 1:] != -100, as_tuple=True)
-            logits = logits_at(model, ids, mask, rows, cols)
-            loss = torch.nn.functional.cross_entropy(logits, lab[rows, cols + 1]) / cfg.grad_accum
-            if not math.isfinite(loss.item()):
-                raise PipelineError(
-                    f"the loss became {loss.item()} at step {_step}; lower the learning rate"
-                )
-            loss.backward()
-            total += loss.item()
+        total = _step_loss(model, batches, cfg, step)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()

@@ -40,7 +40,7 @@ def test_graph_knowledge_is_ready_then_cached(make_client: Any, gql: Any) -> Non
 def test_miss_is_pending_queued_once_then_worker_fills_cache_and_features(
     make_client: Any, gql: Any
 ) -> None:
-    from cosmo.api.explain import ExplainWorker
+    from cosmo.api.services.explain import ExplainWorker
 
     client, _ = make_client()
     services = client.app.state.services
@@ -100,7 +100,7 @@ def test_worker_in_the_app_answers_misses_in_the_background(make_client: Any, gq
 
 
 def test_refresh_preloads_frequent_queries(make_client: Any, gql: Any) -> None:
-    from cosmo.api.explain import refresh
+    from cosmo.api.services.explain import refresh
 
     client, _ = make_client()
     s = client.app.state.services
@@ -120,7 +120,7 @@ def test_refresh_generates_what_the_graph_cannot_explain(
 ) -> None:
     import pandas as pd
 
-    from cosmo.api.explain import refresh
+    from cosmo.api.services.explain import refresh
     from cosmo.kg.loader import load_behaviour
 
     load_behaviour(
@@ -150,7 +150,7 @@ def test_refresh_generates_what_the_graph_cannot_explain(
 
 
 def test_parse_generation() -> None:
-    from cosmo.api.explain import parse_generation
+    from cosmo.api.services.explain import parse_generation
 
     assert parse_generation(' "to keep warm".\nmore') == "to keep warm"
     assert parse_generation("\n\n") == ""
@@ -160,7 +160,7 @@ def test_parse_generation() -> None:
 @pytest.mark.slow
 def test_real_generator_through_the_worker(make_client: Any, gql: Any, gemma_dir: Any) -> None:
     """The worker with a real model (Gemma 3 270M on CPU) behind the TextGenerator interface."""
-    from cosmo.api.explain import ExplainWorker
+    from cosmo.api.services.explain import ExplainWorker
 
     gen = real_generator(gemma_dir)
     client, _ = make_client()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import redis
 
-from cosmo.api.response_cache import _FINGERPRINT
+from cosmo.api.services.version import FINGERPRINT
 
 NAV = """query($q: String!, $sel: [ID!]) {
   navigate(query: $q, selectedIntentions: $sel) { knownQuery
@@ -28,7 +28,7 @@ def _nav(client: Any, gql: Any, variables: dict[str, Any]) -> Any:
 
 def _live_reads(store: Any) -> list[str]:
     """Candidate and facet reads (not the per-product loaders, not the version check)."""
-    return [c for c in store.calls if c not in _FINGERPRINT and "UNWIND $ids AS k" not in c[:20]]
+    return [c for c in store.calls if c not in FINGERPRINT and "UNWIND $ids AS k" not in c[:20]]
 
 
 @pytest.mark.parametrize("size", [1, 5, 8])
@@ -70,8 +70,8 @@ def test_live_fallbacks(make_client: Any, gql: Any, prefix: str, api_graph: Any)
 
 
 def test_entry_covers_only_sizes_its_rows_answer_exactly() -> None:
-    from cosmo.api.nav_store import NavigationEntry
-    from cosmo.api.navigation import FACET_ROWS, Candidates
+    from cosmo.api.services.nav_store import NavigationEntry
+    from cosmo.api.services.navigation import FACET_ROWS, Candidates
 
     rows = [{"relation": "USED_TO", "n": 1, "id": "i1", "text": "", "tail_type": None}]
     full = NavigationEntry(Candidates([], {}, True), rows * FACET_ROWS, FACET_ROWS, 100)

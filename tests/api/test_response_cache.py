@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cosmo.api.response_cache import _FINGERPRINT, cacheable_document
+from cosmo.api.http.response_cache import cacheable_document
+from cosmo.api.services.version import FINGERPRINT
 
 PRODUCT_Q = """query($id: ID!) { product(id: $id) { id title
   intentions(first: 2) { totalCount edges { node { relation intention { text } } } } } }"""
@@ -12,7 +13,7 @@ PRODUCT_Q = """query($id: ID!) { product(id: $id) { id title
 
 def _graph_calls(store: Any) -> list[str]:
     """Round trips other than the version fingerprint."""
-    return [c for c in store.calls if c not in _FINGERPRINT]
+    return [c for c in store.calls if c not in FINGERPRINT]
 
 
 def test_repeated_query_is_answered_from_the_cache(make_client: Any, gql: Any) -> None:
@@ -43,7 +44,7 @@ def test_graph_changes_invalidate(
 
     import redis
 
-    from cosmo.api.response_cache import bump_graph_version
+    from cosmo.api.services.version import bump_graph_version
 
     store.execute("CREATE (:Product {id: 'X1', title: 'lamp'})")
     client, _ = make_client(graph_settings, response_cache_size=100, response_cache_check_s=0)

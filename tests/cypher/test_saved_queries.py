@@ -13,8 +13,9 @@ import pytest
 
 from cosmo.core.schema import RELATIONS
 from cosmo.cypher import saved_queries
-from cosmo.kg import loader
-from cosmo.kg.loader import knowledge_query, load_triples_file
+from cosmo.kg import queries
+from cosmo.kg.loader import load_triples_file
+from cosmo.kg.queries import knowledge_query
 from cosmo.kg.setup_neo4j import setup_statements
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +26,7 @@ def shared_queries() -> dict[str, str]:
     """Queries that both backends run: saved queries and the loader's writes."""
     out = {f"saved:{n}": q.text for n, q in saved_queries().items()}
     for name in ("Q_PRODUCTS", "Q_QUERIES", "Q_INTENTIONS", "Q_SEARCH_BUY", "Q_CO_BUY"):
-        out[f"loader:{name}"] = getattr(loader, name)
+        out[f"loader:{name}"] = getattr(queries, name)
     for rel in RELATIONS:
         out[f"loader:{rel}"] = knowledge_query("Product", rel)
     return out

@@ -13,7 +13,7 @@ import pytest
 from cosmo.core.errors import GraphStoreError
 from cosmo.core.schema import pair_key
 from cosmo.kg.batches import LazyRows, Planned, run_batches
-from cosmo.kg.loader import plan_writes
+from cosmo.kg.planner import plan_writes
 from cosmo.kg.store import WriteSummary
 from cosmo.kg.validate import validate_triples
 

@@ -10,7 +10,8 @@ import pytest
 from cosmo.core.errors import InputError, SchemaError
 from cosmo.kg.bulk import bulk_load_if_empty
 from cosmo.kg.export import export_graph
-from cosmo.kg.loader import knowledge_query, load_behaviour, load_triples_file
+from cosmo.kg.loader import load_behaviour, load_triples_file
+from cosmo.kg.queries import knowledge_query
 from cosmo.kg.versions import diff_runs, graph_stats, list_runs, rollback_run
 from tests.kg.conftest import graph_dump
 

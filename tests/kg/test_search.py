@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cosmo.core.errors import InputError, SchemaError
-from cosmo.kg.loader import Q_PRODUCTS
+from cosmo.kg.queries import Q_PRODUCTS
 from cosmo.kg.search import FALKORDB, NEO4J, fulltext_words
 
 DIM = 384  # the width both setups give the product index

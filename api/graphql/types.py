@@ -13,9 +13,9 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
-from cosmo.api.context import Context
-from cosmo.api.graph import EdgePage, NodePage, Page, relations_of
-from cosmo.api.limits import ApiError, encode_cursor, page_args
+from cosmo.api.graphql.context import Context
+from cosmo.api.graphql.limits import ApiError, check_text, encode_cursor, page_args
+from cosmo.api.services.graph import EdgePage, NodePage, Page, relations_of
 from cosmo.core.errors import SchemaError
 
 __all__ = [
@@ -68,6 +68,11 @@ def connection(page: Page, convert: Callable[[Any], Any]) -> Any:
         end_cursor=edges[-1].cursor if edges else None,
     )
     return Connection(edges=edges, page_info=info, total_count=page.total)
+
+
+def text_arg(info: Info, value: str, field: str) -> str:
+    """A text argument, checked against the length limit (``max_text``)."""
+    return check_text(value, field, info.context.settings.max_text)
 
 
 def paging(info: Info, first: int | None, after: str | None) -> tuple[int, int]:

@@ -1,37 +1,17 @@
-"""Per-app services and the per-request GraphQL context (DataLoaders live here)."""
+"""The per-request GraphQL context: the app's services and this request's DataLoaders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from cosmo.api.cache import CacheStore, FeatureStore
-from cosmo.api.explain import ExplainService
-from cosmo.api.graph import GraphReader
-from cosmo.api.navigation import Recommender
-from cosmo.api.settings import ApiSettings
+from cosmo.api.services.build import Services
+from cosmo.api.services.graph import GraphReader
 
-__all__ = ["Context", "Loaders", "Services"]
-
-
-@dataclass
-class Services:
-    """What the resolvers use; built once by :func:`cosmo.api.app.create_app`."""
-
-    settings: ApiSettings
-    reader: GraphReader
-    recommender: Recommender
-    cache: CacheStore | None = None
-    features: FeatureStore | None = None
-    explainer: ExplainService | None = None
-    redis: Any = None
-    refresh_generator: Any = None
-    nav_cache: Any = None
-    nav_store: Any = None
+__all__ = ["Context", "Loaders"]
 
 
 class Loaders:

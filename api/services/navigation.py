@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from cosmo.api.graph import PRODUCT, GraphReader
+from cosmo.api.services.graph import PRODUCT, GraphReader
 from cosmo.kg.store import Row
 
 __all__ = [

@@ -18,16 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cosmo.api.cache import redis_call
-from cosmo.api.graph import GraphReader
-from cosmo.api.navigation import (
+from cosmo.api.services.cache import redis_call
+from cosmo.api.services.graph import GraphReader
+from cosmo.api.services.navigation import (
     FACET_ROWS,
     Candidates,
     candidates,
     facet_row_limit,
     facet_rows,
 )
-from cosmo.api.response_cache import GraphVersion
+from cosmo.api.services.version import GraphVersion
 from cosmo.core.errors import CosmoError
 from cosmo.kg.store import Row
 

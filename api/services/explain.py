@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cosmo.api.cache import CacheStore, Explanation, FeatureStore, Job
-from cosmo.api.graph import GraphReader
+from cosmo.api.services.cache import CacheStore, Explanation, FeatureStore, Job
+from cosmo.api.services.graph import GraphReader
 from cosmo.core.schema import pair_key, query_key
 from cosmo.generation.base import GenerationParams, TextGenerator
 

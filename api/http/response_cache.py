@@ -14,18 +14,13 @@ drops everything when the graph version changes. Never cached:
   explanation cache, ``features`` the feature store, ``recommend`` a pluggable model,
   ``similar``/``embedding`` the vectors the GNN stage rewrites in place).
 
-The graph version (:class:`GraphVersion`) is a fingerprint read at most every
-``check_s`` seconds: node and edge counts, the ``:LoadRun`` records of
-:mod:`cosmo.kg.versions` (a new or resumed load, a rollback), and a stamp in Redis that any
-writer can bump with :func:`bump_graph_version` (for property-only writes). While the
-fingerprint cannot be read (database down), the cache is bypassed, so reads answer
-``UNAVAILABLE`` like uncached ones.
+The graph version is :class:`cosmo.api.services.version.GraphVersion`. While it cannot be
+read (database down), the cache is bypassed, so reads answer ``UNAVAILABLE`` like uncached
+ones.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from functools import lru_cache
@@ -43,15 +38,12 @@ from graphql import (
 )
 from graphql.language import Visitor, visit
 
-from cosmo.api.cache import redis_call
-from cosmo.api.graph import GraphReader
+from cosmo.api.services.version import GraphVersion
 
 __all__ = [
     "UNCACHEABLE_FIELDS",
-    "GraphVersion",
     "ResponseCache",
     "ResponseCacheMiddleware",
-    "bump_graph_version",
     "cacheable_document",
 ]
 
@@ -59,15 +51,6 @@ __all__ = [
 # place by the GNN stage (a property-only write the fingerprint does not see)
 UNCACHEABLE_FIELDS = frozenset(
     {"explain", "features", "rawFeatures", "recommend", "similar", "embedding"}
-)
-
-# separate statements: each is answered from counters (FalkorDB, Neo4j's count store),
-# while one statement chaining them scans every edge
-_FINGERPRINT = (
-    "MATCH (n) RETURN count(n) AS n",
-    "MATCH ()-[e]->() RETURN count(e) AS n",
-    "OPTIONAL MATCH (r:LoadRun) RETURN count(r) AS runs, max(r.seq) AS seq, "
-    "sum(coalesce(r.done_batches, 0)) AS done, collect(r.status) AS status",
 )
 
 
@@ -102,45 +85,6 @@ def cacheable_document(text: str, operation: str | None, max_tokens: int) -> str
     if fields.names & UNCACHEABLE_FIELDS:
         return None
     return print_ast(doc)
-
-
-async def bump_graph_version(redis: Any, prefix: str = "cosmo:") -> int:
-    """Mark the graph as changed for every API server on this Redis (property-only writes)."""
-    return int(await redis_call(redis.incr(f"{prefix}graph:version")))
-
-
-class GraphVersion:
-    """A fingerprint of the served graph, re-read at most every ``check_s`` seconds."""
-
-    def __init__(self, reader: GraphReader, redis: Any, *, prefix: str, check_s: float) -> None:
-        self.reader = reader
-        self.redis = redis
-        self.key = f"{prefix}graph:version"
-        self.check_s = check_s
-        self._value: str | None = None
-        self._checked = float("-inf")
-
-    async def read(self) -> str:
-        """Read the fingerprint now (raises when the database or Redis is unreachable)."""
-        nodes, edges, runs = await asyncio.gather(*(self.reader.rows(q, {}) for q in _FINGERPRINT))
-        stamp = await redis_call(self.redis.get(self.key)) if self.redis is not None else None
-        r = runs[0] if runs else {}
-        status = ",".join(sorted(str(s) for s in r.get("status") or []))
-        return (
-            f"{nodes[0]['n'] if nodes else 0}/{edges[0]['n'] if edges else 0}/{r.get('runs')}/"
-            f"{r.get('seq')}/{r.get('done')}/{status}/{stamp}"
-        )
-
-    async def current(self) -> str | None:
-        """The version, re-read when older than ``check_s``; None while it cannot be read."""
-        now = time.monotonic()
-        if now - self._checked >= self.check_s:
-            self._checked = now
-            try:
-                self._value = await self.read()
-            except Exception:
-                self._value = None
-        return self._value
 
 
 class ResponseCache:
