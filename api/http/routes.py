@@ -1,4 +1,4 @@
-"""The API's plain HTTP routes: the search-navigation page and the operations endpoints."""
+"""The API's plain HTTP routes: the pages, the analysts' Browser guide, the operations endpoints."""
 
 from __future__ import annotations
 
@@ -12,8 +12,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cosmo.api.http.metrics import Metrics
 from cosmo.api.services.build import Services
+from cosmo.cypher.guide import render_guide
 
-__all__ = ["ops_router", "pages_router"]
+__all__ = ["GUIDE_PATH", "ops_router", "pages_router"]
+
+GUIDE_PATH = "/guides/cypher.html"
+# Neo4j Browser fetches a guide from its own origin with two non-simple headers, so the
+# answer (public, read-only: the saved queries) carries CORS headers for any origin.
+_GUIDE_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, OPTIONS",
+    "Access-Control-Allow-Headers": "pragma, cache-control",
+    "Access-Control-Max-Age": "600",
+}
 
 log = logging.getLogger("cosmo.api")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,6 +54,17 @@ def pages_router() -> APIRouter:
     @router.get("/static/navigate.css", include_in_schema=False)
     async def navigate_css() -> Response:
         return Response(style, media_type="text/css")
+
+    guide = render_guide()
+
+    @router.get(GUIDE_PATH, response_class=HTMLResponse)
+    async def cypher_guide() -> HTMLResponse:
+        """The saved queries as a Neo4j Browser guide: ``:play <this URL>``."""
+        return HTMLResponse(guide, headers=_GUIDE_CORS)
+
+    @router.options(GUIDE_PATH, include_in_schema=False)
+    async def cypher_guide_preflight() -> Response:
+        return Response(status_code=204, headers=_GUIDE_CORS)
 
     return router
 
