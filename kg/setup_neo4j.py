@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from cosmo.core.schema import RELATIONS
-from cosmo.kg.search import neo4j_vector_index
+from cosmo.kg.search import FULLTEXT_PROPERTIES, neo4j_vector_index
 
 __all__ = ["setup_statements"]
 
 
+# Full-text indexes stem English words ("boots" finds "boot"), as FalkorDB's do, so a title
+# search answers alike on both backends.
 def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
     """The DDL statements, in order. Relation names come from the schema, never from input."""
     stmts = [
@@ -19,9 +21,11 @@ def setup_statements(*, embedding_dim: int | None = None) -> list[str]:
         "CREATE INDEX product_domain IF NOT EXISTS FOR (p:Product) ON (p.domain)",
         "CREATE INDEX intention_tail_type IF NOT EXISTS FOR (i:Intention) ON (i.tail_type)",
         "CREATE INDEX loadrun_seq IF NOT EXISTS FOR (r:LoadRun) ON (r.seq)",
-        "CREATE FULLTEXT INDEX intention_text IF NOT EXISTS FOR (i:Intention) ON EACH [i.text]",
-        "CREATE FULLTEXT INDEX product_title IF NOT EXISTS FOR (p:Product) ON EACH [p.title]",
-        "CREATE FULLTEXT INDEX query_text IF NOT EXISTS FOR (q:Query) ON EACH [q.text]",
+        *(
+            f"CREATE FULLTEXT INDEX {lbl.lower()}_{prop} IF NOT EXISTS FOR (n:{lbl}) "
+            f"ON EACH [n.{prop}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: 'english'}}}}"
+            for lbl, prop in FULLTEXT_PROPERTIES.items()
+        ),
     ]
     for rel in RELATIONS:
         stmts.append(

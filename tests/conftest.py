@@ -9,7 +9,7 @@ started once per test session, on free ports, in temporary state folders.
 ``store``, or a fixture built on them) runs once on FalkorDB and once on Neo4j; tests that
 use no store run once. A test that needs one backend only asks for ``falkordb_settings`` or
 ``neo4j_settings`` and carries ``@pytest.mark.single_backend("reason")``; collection fails
-without it. ``pytest -m "not neo4j"`` deselects the Neo4j runs on a machine without Java.
+without it. A test that asks for both compares the backends (``tests/test_differential.py``). ``pytest -m "not neo4j"`` deselects the Neo4j runs on a machine without Java.
 
 On FalkorDB each test gets a graph of its own; Neo4j Community has one user database, which
 ``graph_settings`` empties before the test (tests run one at a time).
@@ -18,10 +18,13 @@ On FalkorDB each test gets a graph of its own; Neo4j Community has one user data
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -58,7 +61,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     single = {"falkordb_settings", "neo4j_settings"}
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & single and "db_settings" not in names:
+        if len(names & single) == 1 and "db_settings" not in names:  # both: a comparison
             if item.get_closest_marker("single_backend") is None:
                 raise pytest.UsageError(
                     f"{item.nodeid} uses one backend only: mark it "
@@ -167,6 +170,23 @@ def db_settings(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     return request.getfixturevalue(f"{request.param}_settings")
 
 
+def settings_env(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The COSMO_* variables that make a subprocess or CLI run use these settings' databases."""
+    env = {
+        "COSMO_BACKEND": settings.backend,
+        "COSMO_STATE_DIR": str(settings.state_dir),
+        "COSMO_GRAPH": settings.graph,
+        "COSMO_FALKORDB_PORT": str(settings.falkordb_port),
+        "COSMO_NEO4J_URI": settings.neo4j_uri,
+        "COSMO_NEO4J_HTTP_PORT": str(settings.neo4j_http_port),
+    }
+    if settings.neo4j_password is not None:
+        env["COSMO_NEO4J_PASSWORD"] = settings.neo4j_password.get_secret_value()
+    if settings.neo4j_lib_dir is not None:
+        env["COSMO_NEO4J_LIB_DIR"] = str(settings.neo4j_lib_dir)
+    return env
+
+
 def wipe(settings) -> None:  # type: ignore[no-untyped-def]
     """Empty the graph ``settings`` name: data, indexes and constraints."""
     from cosmo.kg.factory import open_store
@@ -253,3 +273,45 @@ def browser() -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def run_demo(
+    tmp: Path, gemma_dir: Path, shared_data: Path, *extra: str, **env: str
+) -> dict[str, Any]:
+    """Run the demo in a state folder of its own; return its log and per-stage counts."""
+    state = tmp / "state"
+    (state / "cache").mkdir(parents=True)
+    # reuse the converted models (the conversion itself is tested elsewhere)
+    (state / "cache" / "models").symlink_to(gemma_dir.parent, target_is_directory=True)
+    full_env = {
+        **os.environ,
+        "COSMO_STATE_DIR": str(state),
+        "COSMO_FALKORDB_PORT": str(free_port()),
+        "COSMO_API_PORT": str(free_port()),
+        "COSMO_SHARED_DATA": str(shared_data),
+        **env,
+    }
+    cmd = [sys.executable, "-m", "cosmo.cli", "demo", "--no-serve", *extra]
+    try:
+        out = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=1800)
+    finally:
+        for backend in ("neo4j", "falkordb"):
+            subprocess.run(
+                [sys.executable, "-m", "cosmo.cli", "db", "stop", "--backend", backend],
+                env=full_env, capture_output=True, timeout=120,
+            )  # fmt: skip
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-4000:]
+    assert "Traceback" not in log
+    for stage in ("ingest", "generation", "refine", "kg", "gnn", "api"):
+        assert f"{stage} took" in log, f"stage {stage} did not run:\n{log[-3000:]}"
+    assert "demo done" in log and "knowledge loaded as version" in log
+    summary = json.loads((state / "artifacts" / "demo" / "summary.json").read_text())
+    return {"log": log, "workdir": state / "artifacts" / "demo", **summary}
+
+
+@pytest.fixture(scope="session")
+def falkordb_demo(
+    tmp_path_factory: pytest.TempPathFactory, gemma_dir: Path, shared_data: Path
+) -> dict[str, Any]:
+    return run_demo(tmp_path_factory.mktemp("demo-falkordb"), gemma_dir, shared_data)

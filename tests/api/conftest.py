@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cosmo.core.errors import GraphStoreError
 from cosmo.kg.search import AsyncSearch
 
 PRODUCTS = [
@@ -72,25 +73,49 @@ def load_graph(store: Any, *, embed: bool = True) -> None:
             "P5": [0, 0, 1],
             "P6": [0, 1, 1],
         }
-        rows = [{"id": k, "e": [float(x) for x in v] + [0.0] * 5} for k, v in vecs.items()]
-        store.execute(
-            "UNWIND $rows AS r MATCH (p:Product {id: r.id}) SET p.embedding = vecf32(r.e)",
-            {"rows": rows},
-        )
+        rows = [(k, [float(x) for x in v] + [0.0] * 5) for k, v in vecs.items()]
+        store.write_vectors("Product", "embedding", rows)
 
 
 @pytest.fixture(scope="session")
-def api_graph(db_settings: Any) -> Iterator[Any]:
-    """Settings of a session-wide read-only graph holding the sample."""
-    from cosmo.kg.falkordb_store import FalkorDBStore
+def _api_graph_session(db_settings: Any) -> Iterator[Any]:
+    from cosmo.kg.factory import open_store
 
     settings = db_settings.model_copy(update={"graph": f"api_{uuid.uuid4().hex[:8]}"})
-    store = FalkorDBStore.from_settings(settings)
-    store.setup(embedding_dim=8)
-    load_graph(store)
     yield settings
+    store = open_store(settings)
     store.clear()
     store.close()
+
+
+def _holds_the_sample(store: Any) -> bool:
+    """True when the graph still holds exactly the sample (and its indexes)."""
+    try:  # FalkorDB refuses a query on a graph that does not exist yet
+        n = store.query("MATCH (p:Product) RETURN count(p) AS n")[0]["n"]
+        store.fulltext_search("Product", "socks")
+    except GraphStoreError:
+        return False
+    return n == len(PRODUCTS) and store.vector_index_dimensions("Product", "embedding") == 8
+
+
+@pytest.fixture
+def api_graph(_api_graph_session: Any) -> Any:
+    """Settings of a read-only graph holding the sample, loaded once and reused.
+
+    On FalkorDB it is a graph of its own for the whole session. Neo4j Community has one
+    database, which other tests empty, so there the sample is loaded again when it is gone.
+    """
+    from cosmo.kg.factory import open_store
+
+    store = open_store(_api_graph_session)
+    try:
+        if not _holds_the_sample(store):
+            store.clear()
+            store.setup(embedding_dim=8)
+            load_graph(store)
+    finally:
+        store.close()
+    return _api_graph_session
 
 
 class CountingStore(AsyncSearch):
@@ -119,8 +144,12 @@ def prefix() -> str:
 
 
 @pytest.fixture
-def make_client(api_graph: Any, prefix: str) -> Iterator[Any]:
-    """Build an app on the sample graph (own Redis key prefix) and a TestClient for it."""
+def make_client(request: pytest.FixtureRequest, db_settings: Any, prefix: str) -> Iterator[Any]:
+    """Build an app on the sample graph (own Redis key prefix) and a TestClient for it.
+
+    The sample is loaded only for an app on it: on Neo4j's one database, loading it would
+    replace the graph a test built for ``make(graph_settings)``.
+    """
     from fastapi.testclient import TestClient
 
     from cosmo.api import ApiSettings, create_app
@@ -129,7 +158,7 @@ def make_client(api_graph: Any, prefix: str) -> Iterator[Any]:
     made: list[Any] = []
 
     def make(graph_settings: Any = None, **kw: Any) -> tuple[Any, CountingStore]:
-        gs = graph_settings or api_graph
+        gs = graph_settings or request.getfixturevalue("api_graph")
         # the response cache is off unless a test asks for it, so round trips stay countable
         kw.setdefault("response_cache_size", 0)
         api_kw = {k: kw.pop(k) for k in list(kw) if k in ApiSettings.model_fields}

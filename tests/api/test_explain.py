@@ -116,7 +116,7 @@ def test_refresh_preloads_frequent_queries(make_client: Any, gql: Any) -> None:
 
 
 def test_refresh_generates_what_the_graph_cannot_explain(
-    store: Any, db_settings: Any, make_client: Any, gql: Any
+    store: Any, graph_settings: Any, make_client: Any, gql: Any
 ) -> None:
     import pandas as pd
 
@@ -133,8 +133,7 @@ def test_refresh_generates_what_the_graph_cannot_explain(
             [("running shoes", "Q1", 9)], columns=["query", "product_id", "count"]
         ),
     )
-    graph = db_settings.model_copy(update={"graph": store.graph_name})
-    client, _ = make_client(graph)
+    client, _ = make_client(graph_settings)
     s = client.app.state.services
     gen = FakeGenerator()
     report = client.portal.call(

@@ -58,9 +58,10 @@ def test_cli_refresh(api_graph: Any, prefix: str, monkeypatch: Any) -> None:
     from typer.testing import CliRunner
 
     from cosmo.cli import app
+    from tests.conftest import settings_env
 
-    monkeypatch.setenv("COSMO_FALKORDB_PORT", str(api_graph.falkordb_port))
-    monkeypatch.setenv("COSMO_GRAPH", api_graph.graph)
+    for k, v in settings_env(api_graph).items():
+        monkeypatch.setenv(k, v)
     monkeypatch.setenv("COSMO_API_KEY_PREFIX", prefix)
     res = CliRunner().invoke(app, ["api", "refresh", "--top", "10", "--no-generate"])
     assert res.exit_code == 0, res.output
@@ -75,13 +76,13 @@ def test_demo_stage_without_serving(
 ) -> None:
     from cosmo.api import demo
     from cosmo.core.demo import DemoContext
-    from cosmo.kg.falkordb_store import FalkorDBStore
+    from cosmo.kg.factory import open_store
 
     monkeypatch.setenv("COSMO_API_PORT", "0")
     monkeypatch.setenv("COSMO_API_KEY_PREFIX", prefix)
     monkeypatch.setenv("COSMO_STATE_DIR", str(tmp_path))
     out = io.StringIO()
-    store = FalkorDBStore.from_settings(api_graph)
+    store = open_store(api_graph)
     ctx = DemoContext(
         settings=api_graph.model_copy(update={"state_dir": tmp_path}),
         store=store,

@@ -34,9 +34,9 @@ def _counts(store: Any) -> tuple[int, int]:
 
 @pytest.fixture
 def graph_store(api_graph: Any) -> Any:
-    from cosmo.kg.falkordb_store import FalkorDBStore
+    from cosmo.kg.factory import open_store
 
-    s = FalkorDBStore.from_settings(api_graph)
+    s = open_store(api_graph)
     yield s
     s.close()
 
@@ -256,6 +256,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.single_backend("stops and restarts a FalkorDB server of its own")
 @pytest.mark.parametrize("cache_check_s", [None, 0.2], ids=["no-cache", "response-cache"])
 def test_database_outage_and_recovery(
     tmp_path: Any, prefix: str, gql: Any, cache_check_s: float | None
