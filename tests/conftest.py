@@ -46,6 +46,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say up front whether the vLLM tests will run, and the one command that enables them."""
+    venv = Path(os.environ.get("COSMO_VLLM_VENV", REPO / ".venv-vllm"))
+    if (venv / "bin" / "python").exists():
+        return [f"vLLM tests: run in {venv}"]
+    return [f"vLLM tests: SKIPPED, no venv at {venv}; build it with `bash scripts/vllm/setup.sh`"]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that reaches ``db_settings`` once per backend (marked with its name)."""
     if "db_settings" in metafunc.fixturenames:
