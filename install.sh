@@ -21,7 +21,9 @@ python -c "import torch" 2>/dev/null || pip install --quiet "torch==$TORCH_VERSI
 done_step "torch"
 
 step "project"
-pip install --quiet -e ".[dev]"
+# setuptools notes that an editable install of a remapped package dir (the root *is* `cosmo`)
+# imports through a finder; it is informational, and the only thing pip would print here
+PYTHONWARNINGS="ignore:Editable installation" pip install --quiet -e ".[dev]"
 done_step "project"
 
 # Browser tests drive Debian's chromium (browser downloads do not work offline); the compose
