@@ -52,7 +52,9 @@ PACKAGE_LAYER: dict[str, str] = {
     "bench": "top",
     "scripts": "top",
 }
-LIBRARY_EXCLUDES = ("tests", "build", ".venv")
+# Not the project's source: build output, installed packages (any venv, whatever its name),
+# caches and state. Hidden folders are skipped as a rule.
+SKIPPED_DIRS = frozenset({"build", "node_modules", "__pycache__"})
 MAX_FUNCTION_LINES = 80
 MAX_MODULE_LINES = 400
 
@@ -88,9 +90,12 @@ def _module_name(path: Path) -> str:
 def modules(include_tests: bool = False) -> tuple[Module, ...]:
     out = []
     for path in sorted(ROOT.rglob("*.py")):
-        top = path.relative_to(ROOT).parts[0]
-        if top in (".venv", "build", ".git") or "node_modules" in path.parts:
+        parts = path.relative_to(ROOT).parts
+        top = parts[0]
+        if any(p.startswith(".") or p in SKIPPED_DIRS for p in parts[:-1]):
             continue
+        if any((ROOT / Path(*parts[:i]) / "pyvenv.cfg").exists() for i in range(1, len(parts))):
+            continue  # a virtual environment, whatever its name
         if top == "tests" and not include_tests:
             continue
         out.append(Module(_module_name(path), path, ast.parse(path.read_text(encoding="utf-8"))))
