@@ -304,9 +304,9 @@ def neo4j_first_build(
 
     store = Neo4jStore.from_settings(server.settings)
     try:
-        store.setup(embedding_dim=384)
         # CSV has no empty array; the incremental loader gives an intention without aliases []
         store.execute("MATCH (i:Intention) WHERE i.aliases IS NULL SET i.aliases = []")
+        store.setup(embedding_dim=384)
     finally:
         store.close()
     t4 = time.perf_counter()
