@@ -7,6 +7,8 @@ followers), writes with ``routing_=WRITE``; both name the database explicitly.
 
 from __future__ import annotations
 
+import functools
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
     from cosmo.core.settings import Settings
 
-__all__ = ["AsyncNeo4jStore", "Neo4jStore"]
+__all__ = ["AsyncNeo4jStore", "Neo4jStore", "positional"]
 
 
 def _plain(value: Any) -> Any:
@@ -60,6 +62,47 @@ def _wrap(e: Exception, cypher: str) -> Exception:
 # Queries that name a label, type or property the graph does not hold yet (an empty graph,
 # a relation no load has used) are valid; the server's notices about them are noise.
 _DRIVER: dict[str, Any] = {"notifications_min_severity": "OFF"}
+
+
+_UNWIND_ROWS = re.compile(r"\s*UNWIND\s+\$rows\s+AS\s+row\b", re.IGNORECASE)
+_ROW_KEY = re.compile(r"(?<![\w.$`])row\.([A-Za-z_]\w*)")
+_ROW = re.compile(r"(?<![\w.$`])row\b(?!\[)")
+_CLAUSE = re.compile(
+    r"\b(WITH|RETURN|SET|MERGE|MATCH|UNWIND|WHERE|CREATE|DELETE|REMOVE|ORDER|CALL)\b"
+)
+_CARRIED = re.compile(r"(?:WITH\s+|,\s*)row\s*,\s*$")
+
+
+def _carried_only(body: str) -> bool:
+    """Every bare ``row`` left is an item of a ``WITH`` list (``WITH r, row, …``): passed on."""
+    for m in _ROW.finditer(body):
+        before = body[: m.end()]
+        clauses = _CLAUSE.findall(before)
+        if not clauses or clauses[-1] != "WITH":
+            return False
+        if not _CARRIED.search(before + body[m.end() :].split(",", 1)[0] + ","):
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def positional(cypher: str) -> tuple[str, tuple[str, ...]] | None:
+    """``UNWIND $rows AS row …`` with ``row.<key>`` written ``row[<i>]``, and the keys in order.
+
+    The driver packs parameters in Python, value by value: a row sent as a list instead of
+    a map skips packing its keys, a third of the loader's knowledge rows. A missing key reads
+    as null either way. ``None`` when the query does not start so, or uses ``row`` otherwise.
+    """
+    head = _UNWIND_ROWS.match(cypher)
+    if head is None:
+        return None
+    keys: dict[str, int] = {}
+    body = _ROW_KEY.sub(
+        lambda m: f"row[{keys.setdefault(m.group(1), len(keys))}]", cypher[head.end() :]
+    )
+    if not keys or not _carried_only(body):
+        return None
+    return cypher[: head.end()] + body, tuple(keys)
 
 
 def _quote(name: str) -> str:
@@ -108,12 +151,32 @@ class Neo4jStore(BatchWrites, Search):
         return [{k: _plain(r[k]) for k in keys} for r in records]
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
+        refuse_nul(params)
+        return self.execute_prepared((cypher, dict(params or {})))
+
+    def prepare(self, cypher: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A write ready to send: parameters checked, batch rows as lists (see :func:`positional`).
+
+        Thread-safe and network-free, so the loader prepares the next batch while the server
+        runs the current one (see :func:`cosmo.kg.batches.run_batches`).
+        """
+        refuse_nul(params)
+        rows = params.get("rows")
+        if isinstance(rows, list) and rows and all(isinstance(r, Mapping) for r in rows):
+            pos = positional(cypher)
+            if pos is not None:
+                text, keys = pos
+                return text, {**params, "rows": [[r.get(k) for k in keys] for r in rows]}
+        return cypher, dict(params)
+
+    def execute_prepared(self, prepared: tuple[str, dict[str, Any]]) -> WriteSummary:
+        """Run a write prepared by :meth:`prepare` (one transaction)."""
         from neo4j import RoutingControl
 
-        refuse_nul(params)
+        cypher, params = prepared
         try:
             records, summary, keys = self.driver.execute_query(
-                cypher, dict(params or {}), database_=self.database, routing_=RoutingControl.WRITE
+                cypher, params, database_=self.database, routing_=RoutingControl.WRITE
             )
         except Exception as e:
             raise _wrap(e, cypher) from e
@@ -131,8 +194,17 @@ class Neo4jStore(BatchWrites, Search):
         from cosmo.kg.setup_neo4j import setup_statements
 
         stmts = setup_statements(embedding_dim=embedding_dim)
-        for s in stmts:
-            self.execute(s)
+
+        def run_all(tx: Any) -> None:
+            for s in stmts:
+                tx.run(s).consume()
+
+        # one transaction: one commit instead of one per statement (a third of the time)
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.execute_write(run_all)
+        except Exception as e:
+            raise _wrap(e, stmts[0]) from e
         return stmts
 
     def health(self) -> Health:

@@ -112,3 +112,65 @@ def test_nul_characters_are_refused_not_truncated(store: GraphStore) -> None:
     with pytest.raises(InputError, match="NUL"):
         store.query("MATCH (p:Product {id: $id}) RETURN p.id AS id", {"id": "a\x00b"})
     assert store.query("MATCH (p:Product) RETURN count(p) AS n") == [{"n": 0}]
+
+
+def test_text_spelling_the_nul_escape_is_stored(store: GraphStore) -> None:
+    store.execute("CREATE (:Product {id: $id})", {"id": "spells \\u0000"})
+    assert store.query("MATCH (p:Product) RETURN p.id AS id") == [{"id": "spells \\u0000"}]
+
+
+KNOWLEDGE_LIKE = """UNWIND $rows AS row
+MERGE (p:Product {id: row.id})
+ON CREATE SET p.title = row.title, p.tags = []
+WITH p, row, [t IN row.tags WHERE NOT t IN p.tags] AS fresh
+SET p.tags = p.tags + fresh, p.domain = coalesce(row.domain, p.domain)"""
+
+
+def test_batches_as_the_loader_sends_them(store: GraphStore) -> None:
+    """run_batches (the loader's path, each store's prepared form) writes what the rows say."""
+    from cosmo.kg.batches import run_batches
+
+    rows = [
+        {"id": str(i), "title": t, "tags": [t, "x"], "domain": None} for i, t in enumerate(TRICKY)
+    ]
+    rows.append({"id": "no-domain", "title": "a row without some keys", "tags": []})
+    out = list(run_batches(store, [(KNOWLEDGE_LIKE, rows)], batch_size=3, params={}))
+    assert sum(e[1].nodes_created for e in out if isinstance(e, tuple) and e[1]) == len(rows)
+    got = store.query(
+        "MATCH (p:Product) RETURN p.id AS id, p.title AS t, p.tags AS l, p.domain AS d"
+    )
+    by = {g["id"]: g for g in got}
+    assert [by[str(i)]["t"] for i in range(len(TRICKY))] == TRICKY
+    assert [by[str(i)]["l"] for i in range(len(TRICKY))] == [[t, "x"] for t in TRICKY]
+    assert by["no-domain"]["l"] == [] and by["no-domain"]["d"] is None
+    from cosmo.core.errors import InputError
+
+    with pytest.raises(InputError, match="NUL"):
+        list(
+            run_batches(
+                store, [(KNOWLEDGE_LIKE, [{"id": "n", "tags": ["a\x00"]}])], batch_size=3, params={}
+            )
+        )
+
+
+def test_neo4j_rows_go_as_lists_where_the_query_reads_keys_only() -> None:
+    from cosmo.kg.loader import Q_PRODUCTS, knowledge_query
+    from cosmo.kg.neo4j_store import positional
+
+    text, keys = positional(knowledge_query("Product", "USED_FOR_FUNC")) or ("", ())
+    assert keys == ("h", "i", "pl", "ty", "pairs", "model", "prun")
+    assert "row." not in text and "WITH r, row, [p IN row[4] WHERE" in text
+    assert positional(Q_PRODUCTS) is not None
+    assert positional(KNOWLEDGE_LIKE) == (
+        KNOWLEDGE_LIKE.replace("row.id", "row[0]").replace("row.title", "row[1]")
+        .replace("row.tags", "row[2]").replace("row.domain", "row[3]"),
+        ("id", "title", "tags", "domain"),
+    )  # fmt: skip
+    for q in (
+        "UNWIND $rows AS row RETURN row",
+        "UNWIND $rows AS row MERGE (n:Product {id: row.id}) SET n += row",
+        "UNWIND $rows AS row WITH x, row RETURN keys(row)",
+        "MATCH (n) RETURN n.row",
+        "UNWIND $other AS row RETURN row.a",
+    ):
+        assert positional(q) is None, q
