@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cosmo.core.errors import InputError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,
@@ -36,7 +35,7 @@ from cosmo.kg.bulk_binary import (
 from cosmo.kg.loader import LoadReport
 from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
-from cosmo.kg.validate import read_triples
+from cosmo.kg.validate import read_triples, refuse_if_too_many
 from cosmo.kg.versions import begin_run, finish_run
 
 if TYPE_CHECKING:
@@ -193,12 +192,7 @@ def bulk_load_if_empty(
         return None
     t0 = time.perf_counter()
     checked = read_triples(path)
-    if checked.frame.empty or len(checked.errors) / max(checked.total, 1) > max_rejected:
-        first = checked.errors[0] if checked.errors else "no rows"
-        raise InputError(
-            f"{len(checked.errors)} of {checked.total} rows are invalid (first: {first}); nothing was loaded",
-            file=str(path),
-        )
+    refuse_if_too_many(checked, path, max_rejected=max_rejected)
     t_read = time.perf_counter() - t0
     report = bulk_build(store, checked.frame, settings=settings, source=str(path))
     report.rows, report.errors = checked.total, checked.errors
