@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,42 @@ def test_neo4j_import_csvs_refuse_control_characters(tmp_path: Path) -> None:
     good = validate_triples(pd.DataFrame([_row("B", model="m")]), np.array([2]), file="inline")
     args, counts = write_import_csvs(plan_writes(good.frame), tmp_path / "ok", run, "now")
     assert counts.relationships_created > 0 and args
+
+
+def _cli(settings: Any, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from cosmo.cli import app
+    from tests.conftest import settings_env
+
+    return CliRunner().invoke(app, list(args), env=settings_env(settings))
+
+
+def test_stats_of_an_empty_graph_are_zeros(graph_settings) -> None:  # type: ignore[no-untyped-def]
+    from cosmo.kg.factory import open_store
+
+    st = open_store(graph_settings)  # no setup, nothing loaded: the graph may not exist
+    try:
+        stats = graph_stats(st)
+        if st.backend == "falkordb":  # the scratch graph that answered is gone
+            assert not [g for g in st.client.list_graphs() if "__empty_" in g]
+    finally:
+        st.close()
+    assert set(stats["nodes"].values()) == {0} and set(stats["relationships"].values()) == {0}
+    out = _cli(graph_settings, "kg", "stats")
+    assert out.exit_code == 0, out.output
+    assert "Product" in out.output and "error" not in out.output.lower()
+
+
+def test_a_refused_file_lists_every_bad_row(graph_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = [_row("B")] + [_row(f"C{i}", tail="") for i in range(3)]
+    path = tmp_path / "bad.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    rejects = tmp_path / "rejects.jsonl"
+    out = _cli(graph_settings, "kg", "load", str(path), "--rejects", str(rejects))
+    assert out.exit_code == 1 and "3 of 4 rows are invalid" in str(out.exception)
+    assert "3 rejected rows listed in" in out.output and str(rejects) in out.output.replace(
+        "\n", ""
+    )
+    listed = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(r["line"], r["field"]) for r in listed] == [(3, "tail"), (4, "tail"), (5, "tail")]
