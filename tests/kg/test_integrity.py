@@ -131,3 +131,39 @@ def test_a_refused_file_lists_every_bad_row(graph_settings, tmp_path) -> None:  
     )
     listed = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [(r["line"], r["field"]) for r in listed] == [(3, "tail"), (4, "tail"), (5, "tail")]
+
+
+@pytest.mark.single_backend("GRAPH.BULK is FalkorDB's")
+def test_the_bulk_path_records_its_load_run_before_the_edges(
+    falkordb_settings, iqa_triples, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from cosmo.kg.falkordb_store import FalkorDBStore
+
+    settings = falkordb_settings.model_copy(update={"graph": "t_bulk_run_first"})
+    st = FalkorDBStore.from_settings(settings)
+    sent: list[list[Any]] = []
+    raw = st.raw_command
+
+    def recording(*args: Any) -> Any:  # the real server answers; the order is recorded
+        sent.append(list(args))
+        return raw(*args)
+
+    st.raw_command = recording  # type: ignore[method-assign]
+    try:
+        path = tmp_path / "t.parquet"
+        iqa_triples.head(200).to_parquet(path)
+        report = bulk_load_if_empty(st, path, settings=settings)
+        assert report is not None and sent and sent[0][2] == "BEGIN"
+        first_labels = sent[0][7 : 7 + int(sent[0][5])]
+        assert first_labels[0].startswith(b"LoadRun\x00")  # before any node or edge
+        runs = st.query("MATCH (r:LoadRun) RETURN r.id AS id, r.status AS s, r.seq AS seq")
+        assert runs == [{"id": report.run_id, "s": "done", "seq": 1}]
+        orphans = st.query(
+            "MATCH ()-[e]->() OPTIONAL MATCH (r:LoadRun {id: e.created_run}) "
+            "WITH e, r WHERE r IS NULL RETURN count(e) AS n"
+        )
+        assert orphans == [{"n": 0}]
+        assert graph_stats(st)["nodes"]["LoadRun"] == 1
+    finally:
+        st.clear()
+        st.close()
