@@ -115,3 +115,58 @@ def test_the_server_restarts_after_an_aof_rewrite_that_follows_nul_attempts(tmp_
     finally:
         store.close()
         server.stop()
+
+
+def test_kill_9_of_the_server_mid_load_then_resume_gives_exact_counts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The server (not the loader) is killed halfway through a 50k-relationship load."""
+    from cosmo.bench.kg_load import synthetic
+    from cosmo.core.errors import CosmoError
+    from cosmo.kg.bulk import bulk_load_if_empty
+    from cosmo.kg.versions import list_runs
+
+    settings = Settings(state_dir=tmp_path / "state", falkordb_port=free_port(), graph="g")
+    server = EmbeddedServer(settings)
+    server.start()
+    store = FalkorDBStore.from_settings(settings)
+    ref = FalkorDBStore.from_settings(settings.model_copy(update={"graph": "reference"}))
+    try:
+        path = tmp_path / "t.parquet"
+        synthetic(50_000).to_parquet(path)
+        assert bulk_load_if_empty(ref, path, settings=settings) is not None
+        expected = graph_stats(ref)
+        assert sum(expected["relationships"].values()) >= 49_000
+        ref.clear()
+        store.setup(embedding_dim=384)
+        done = [0]
+
+        def kill_halfway(n: int) -> None:
+            done[0] += n
+            if done[0] >= 8_000 and server.status().running:
+                os.kill(server.status().pid or 0, signal.SIGKILL)
+
+        with pytest.raises(CosmoError):
+            load_triples_file(store, path, batch_size=1000, progress=kill_halfway)
+        assert not server.status().running
+        t0 = time.monotonic()
+        assert server.start().answers
+        restart = time.monotonic() - t0
+        partial = graph_stats(store)
+        assert partial != expected and list_runs(store)[0].status == "running"
+        again = load_triples_file(store, path, batch_size=1000)
+        assert again.resumed_from > 0
+        got = graph_stats(store)
+        assert got["relationships"] == expected["relationships"]
+        assert {k: v for k, v in got["nodes"].items() if k != "LoadRun"} == {
+            k: v for k, v in expected["nodes"].items() if k != "LoadRun"
+        }
+        dup = store.query(
+            "MATCH (h)-[r]->(i:Intention) WITH h, type(r) AS t, i, count(r) AS n WHERE n > 1 "
+            "RETURN count(*) AS d"
+        )
+        assert dup == [{"d": 0}]
+        assert [r.status for r in list_runs(store)] == ["done"]
+        assert restart < 60, f"the restart after kill -9 took {restart:.0f} s"
+    finally:
+        ref.close()
+        store.close()
+        server.stop()
