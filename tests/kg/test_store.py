@@ -154,8 +154,8 @@ def test_batches_as_the_loader_sends_them(store: GraphStore) -> None:
 
 
 def test_neo4j_rows_go_as_lists_where_the_query_reads_keys_only() -> None:
-    from cosmo.kg.loader import Q_PRODUCTS, knowledge_query
     from cosmo.kg.neo4j_store import positional
+    from cosmo.kg.queries import Q_PRODUCTS, knowledge_query
 
     text, keys = positional(knowledge_query("Product", "USED_FOR_FUNC")) or ("", ())
     assert keys == ("h", "i", "pl", "ty", "pairs", "model", "prun")
