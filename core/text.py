@@ -13,8 +13,6 @@ every write path to a graph database refuses one again, whatever its caller did.
 * :func:`control_rows` does the same for every cell of a DataFrame, vectorised;
   :func:`has_control_bytes` is the quick look at a file's bytes that lets clean files (nearly
   all of them) skip it.
-* :func:`replace_control` is for text cosmo makes itself (a model's answer): each such
-  character becomes U+FFFD.
 """
 
 from __future__ import annotations
@@ -37,7 +35,6 @@ __all__ = [
     "has_control_bytes",
     "record_problem",
     "refuse_control",
-    "replace_control",
 ]
 
 CONTROL_CHARACTERS = "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r")
@@ -148,11 +145,6 @@ def record_problem(
         if found is not None:
             return InputError(found.message, file=file, line=line, field=str(key))
     return None
-
-
-def replace_control(text: str) -> str:
-    """``text`` with each control character replaced by U+FFFD (for text cosmo makes itself)."""
-    return _CONTROL.sub("\ufffd", text)
 
 
 def has_control_bytes(data: bytes, *, json_escapes: bool = False) -> bool:

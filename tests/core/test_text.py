@@ -17,7 +17,6 @@ from cosmo.core.text import (
     find_control,
     has_control_bytes,
     refuse_control,
-    replace_control,
 )
 
 
@@ -30,7 +29,6 @@ def test_the_rule_covers_c0_but_tab_lf_cr() -> None:
     assert find_control({"a\x01": 1}) is not None  # keys too
     with pytest.raises(InputError, match=r"f\.csv, line 4, field 'model'.*U\+0007"):
         refuse_control("bell\x07", file="f.csv", line=4, field="model")
-    assert replace_control("a\x00b\tc") == "a\ufffdb\tc"
     assert has_control_bytes(b"a\x00") and not has_control_bytes(b"a\tb\r\n")
     assert has_control_bytes(b'{"a": "\\u0000"}', json_escapes=True)
     assert not has_control_bytes(b'{"a": "\\u0000"}')
@@ -80,3 +78,19 @@ def test_a_control_character_in_a_csv_header_is_refused(tmp_path: Path) -> None:
     p.write_text("id,mo\x00del\nA,b\n")
     with pytest.raises(InputError, match="column name"):
         read_table(p, lenient=True)
+
+
+def test_stage_artifacts_refuse_control_characters(tmp_path: Path) -> None:
+    """Candidates and pairs are read strictly: the first bad value names file, line, field."""
+    from cosmo.core.artifacts import read_candidates, read_pairs
+
+    p = tmp_path / "candidates.jsonl"
+    p.write_text('{"tail": "ok"}\n{"tail": "warm\\u0000th", "pair_id": "x"}\n')
+    with pytest.raises(InputError) as e:
+        read_candidates(p)
+    assert (e.value.line, e.value.field) == (2, "tail")
+    q = tmp_path / "pairs.parquet"
+    pd.DataFrame({"pair_id": ["a", "b\x1b"]}).to_parquet(q)
+    with pytest.raises(InputError) as e:
+        read_pairs(q)
+    assert (e.value.line, e.value.field) == (3, "pair_id")
