@@ -167,3 +167,19 @@ def test_the_bulk_path_records_its_load_run_before_the_edges(
     finally:
         st.clear()
         st.close()
+
+
+def test_an_export_that_fails_leaves_the_previous_export_whole(tmp_path: Path) -> None:
+    from cosmo.kg.export import KGTables
+
+    out = tmp_path / "export"
+    products = pd.DataFrame({"id": ["P1", "P2"], "title": ["a", "b"]})
+    KGTables.from_frames(products=products).write_parquet(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = KGTables.from_frames(
+        products=products, intentions=pd.DataFrame({"id": ["i"], "text": ["t"]})
+    )
+    bad.knowledge = pd.DataFrame({c: [object()] for c in bad.knowledge.columns})  # Arrow refuses
+    with pytest.raises(Exception, match="object"):
+        bad.write_parquet(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
