@@ -204,9 +204,9 @@ def degree_stats(df: pd.DataFrame) -> dict[str, dict[str, float]]:
 # -- building ----------------------------------------------------------------------------------
 
 
-def wait_for_indexes(store: GraphStore, timeout: float = 1800) -> None:
+def wait_for_indexes(store: GraphStore, backend: str, timeout: float = 1800) -> None:
     """Return once every index is online (population finished)."""
-    if store.backend == "neo4j":
+    if backend == "neo4j":
         store.execute(f"CALL db.awaitIndexes({int(timeout)})")
         return
     deadline = time.monotonic() + timeout
@@ -233,7 +233,7 @@ def build(backend: str, settings: Settings, server: Any, path: Path) -> float:
             fstore.close()
     store = open_store(settings)
     try:
-        wait_for_indexes(store)
+        wait_for_indexes(store, backend)
         return time.perf_counter() - t
     finally:
         store.close()
