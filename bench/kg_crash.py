@@ -42,6 +42,17 @@ from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.versions import graph_stats, list_runs
 
 
+def _fresh_server(tmp: Path) -> tuple[Settings, EmbeddedServer]:
+    """An embedded server of its own, started, on a free port with its state under ``tmp``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(state_dir=tmp / "state", falkordb_port=port, graph="crash")
+    server = EmbeddedServer(settings)
+    server.start()
+    return settings, server
+
+
 def _aof_mb(state: Path) -> float:
     return sum(p.stat().st_size for p in (state / "db" / "appendonlydir").glob("*")) / 1e6
 
@@ -60,12 +71,7 @@ def recovery(sizes: list[int], batch_size: int, console: Console) -> None:
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="cosmo-recovery-") as tmpd:
             tmp = Path(tmpd)
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            settings = Settings(state_dir=tmp / "state", falkordb_port=port, graph="crash")
-            server = EmbeddedServer(settings)
-            server.start()
+            settings, server = _fresh_server(tmp)
             store = FalkorDBStore.from_settings(settings)
             try:
                 path = tmp / "t.parquet"
@@ -116,12 +122,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="cosmo-crash-") as tmpd:
         tmp = Path(tmpd)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        settings = Settings(state_dir=tmp / "state", falkordb_port=port, graph="crash")
-        server = EmbeddedServer(settings)
-        server.start()
+        settings, server = _fresh_server(tmp)
+        port = settings.falkordb_port
         try:
             path = tmp / "t.parquet"
             synthetic(args.rels).to_parquet(path)
