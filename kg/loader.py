@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from cosmo.core.errors import InputError
 from cosmo.core.manifest import file_digest
 from cosmo.core.schema import query_key
+from cosmo.core.text import control_rows
 from cosmo.kg.batches import Planned, run_batches
 from cosmo.kg.planner import iter_plan, none_if_missing
 from cosmo.kg.queries import Q_CO_BUY, Q_PRODUCTS, Q_QUERIES, Q_SEARCH_BUY
@@ -152,8 +154,15 @@ def load_behaviour(
     """Load a catalogue and behaviour counts (ingest's normalised frames); counts are set, not added.
 
     ``products``: product_id, title, product_type, domain; ``search_buy``: query, product_id,
-    count; ``co_buy``: product_a, product_b, count.
+    count; ``co_buy``: product_a, product_b, count. A value holding a control character
+    (:mod:`cosmo.core.text`) is refused before anything is written, naming frame, row and column.
     """
+    for name, frame in (("products", products), ("search_buy", search_buy), ("co_buy", co_buy)):
+        bad = control_rows(frame) if frame is not None else {}
+        if bad:
+            row = min(bad)
+            col, found = bad[row]
+            raise InputError(f"row {row + 1}: {found.message}", file=name, field=col)
     total = WriteSummary()
     run = {"run": "behaviour"}
     if products is not None and len(products):

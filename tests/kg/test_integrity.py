@@ -183,3 +183,13 @@ def test_an_export_that_fails_leaves_the_previous_export_whole(tmp_path: Path) -
     with pytest.raises(Exception, match="object"):
         bad.write_parquet(out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_behaviour_frames_with_a_control_character_write_nothing(store) -> None:  # type: ignore[no-untyped-def]
+    from cosmo.kg.loader import load_behaviour
+
+    products = pd.DataFrame({"product_id": ["P1", "P2"], "title": ["ok", "bad\x1b[0m"]})
+    co_buy = pd.DataFrame({"product_a": ["P1"], "product_b": ["P2"], "count": [1]})
+    with pytest.raises(InputError, match=r"products, field 'title': row 2: .*U\+001B"):
+        load_behaviour(store, products=products, co_buy=co_buy)
+    assert graph_stats(store)["nodes"]["Product"] == 0
