@@ -64,5 +64,10 @@ class ApiSettings(BaseSettings):
         default=200, ge=1, description="Frequent queries the refresh preloads."
     )
     generator_model: str = Field(
-        default="gemma3-270m", description="Model the worker and refresh job generate with."
+        default="gemma3-270m",
+        description=(
+            "Model the worker and refresh job run in-process (COSMO_GEN_BACKEND=hf, the"
+            " default); with COSMO_GEN_BACKEND=openai they ask COSMO_GEN_BASE_URL for"
+            " COSMO_GEN_MODEL instead."
+        ),
     )

@@ -526,21 +526,32 @@ def summary(runs: list[Runner]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--batch-size", type=int, default=5000)
+def add_backend_args(ap: argparse.ArgumentParser) -> None:
+    """The options both graph benchmarks share: which backends, and the Neo4j server's."""
     ap.add_argument(
         "--backends", nargs="+", choices=["falkordb", "neo4j"], default=["falkordb", "neo4j"]
     )
     ap.add_argument("--neo4j-lib-dir", type=Path, default=REPO / ".cosmo" / "neo4j" / "lib")
     ap.add_argument("--neo4j-heap", default="2g")
     ap.add_argument("--neo4j-pagecache", default="2g")
-    args = ap.parse_args()
+
+
+def start_console() -> Console:
+    """A wide console whose first line says when and on what the benchmark ran."""
     console = Console(width=160)
     console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}", highlight=False)
+    return console
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--batch-size", type=int, default=5000)
+    add_backend_args(ap)
+    args = ap.parse_args()
+    console = start_console()
     with tempfile.TemporaryDirectory(prefix="cosmo-bench-") as tmpd:
         tmp = Path(tmpd)
         fsettings = Settings(state_dir=tmp / "state", falkordb_port=free_port())

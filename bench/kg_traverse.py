@@ -62,10 +62,10 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kg_load import REPO, free_port, machine, neo4j_settings
+from kg_load import REPO, add_backend_args, free_port, neo4j_settings, start_console
 
-from cosmo.api.graph import GraphReader
-from cosmo.api.navigation import candidates, facets
+from cosmo.api.services.graph import GraphReader
+from cosmo.api.services.navigation import candidates, facets
 from cosmo.api.settings import ApiSettings
 from cosmo.core.schema import RELATION_TAIL_TYPES, RELATIONS, query_key
 from cosmo.core.settings import Settings
@@ -377,19 +377,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument(
-        "--backends", nargs="+", choices=["falkordb", "neo4j"], default=["falkordb", "neo4j"]
-    )
     ap.add_argument("--queries", type=int, default=1000, help="timed calls of each query")
     ap.add_argument("--warmup", type=int, default=200, help="untimed calls first")
     ap.add_argument("--out", type=Path, default=REPO / ".cosmo" / "bench" / "kg_traverse")
     ap.add_argument("--force", action="store_true", help="redo sizes whose results exist")
-    ap.add_argument("--neo4j-lib-dir", type=Path, default=REPO / ".cosmo" / "neo4j" / "lib")
-    ap.add_argument("--neo4j-heap", default="2g")
-    ap.add_argument("--neo4j-pagecache", default="2g")
+    add_backend_args(ap)
     args = ap.parse_args()
-    console = Console(width=160)
-    console.print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}", highlight=False)
+    console = start_console()
     args.out.mkdir(parents=True, exist_ok=True)
     todo = [
         (size, b)

@@ -5,29 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+from tests.compose_stack import COMPOSE, check_stack, compose_cosmo_env, compose_stack
+from tests.openai_fake import serve_fake_openai
+
 ENV = {
     **os.environ,
     "NEO4J_PASSWORD": "placeholder",
     "REDIS_PASSWORD": "placeholder",
     "COSMO_API_KEY": "placeholder",
 }
-
-
-def compose_cosmo_env(spec: dict) -> dict[str, dict[str, str]]:  # type: ignore[type-arg]
-    """The COSMO_* variables each service's container is given."""
-    out = {}
-    for name, svc in spec["services"].items():
-        env = svc.get("environment") or {}
-        if isinstance(env, list):
-            env = dict(item.split("=", 1) for item in env)
-        out[name] = {k: str(v) for k, v in env.items() if k.upper().startswith("COSMO_")}
-    return out
 
 
 def test_every_cosmo_variable_the_compose_file_sets_is_a_setting() -> None:
@@ -79,3 +69,20 @@ def test_docker_client_accepts_the_file() -> None:
         pytest.fail("no Docker Compose client: install.sh installs Debian's docker-compose")
     out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.single_backend("production's compose file runs the API on Neo4j")
+def test_the_api_runs_with_the_compose_environment(neo4j_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`cosmo serve --explain` with the api service's environment: ready, answers GraphQL, and
+    explains a miss through the OpenAI-compatible server compose points it at."""
+    served = yaml.safe_load(COMPOSE.read_text())["services"]["vllm"]["command"]
+    model = next(a.split("=", 1)[1] for a in served if a.startswith("--served-model-name="))
+    answer = " a warm coat for the kids. Also more text"
+    with (
+        serve_fake_openai(model=model, answer=lambda prompt: answer) as (gen_url, state),
+        compose_stack(neo4j_settings, tmp_path, gen_url) as url,
+    ):
+        e = check_stack(url)
+    assert e["model"] == model and e["text"]
+    assert e["intents"] == [{"relation": "xWANT", "tail": "a warm coat for the kids"}]
+    assert state.bodies and {b["model"] for b in state.bodies} == {model}

@@ -7,8 +7,10 @@ from fastapi import FastAPI
 from cosmo.api.http.app import create_app
 from cosmo.api.settings import ApiSettings
 from cosmo.core.settings import Settings
+from cosmo.generation.backends import make_generator
 from cosmo.generation.base import TextGenerator
 from cosmo.generation.hf import TransformersGenerator
+from cosmo.generation.settings import GenerationSettings
 from cosmo.refine.annotation.settings import AnnotationSettings
 from cosmo.refine.annotation.store import AnnotationStore
 
@@ -20,8 +22,19 @@ def annotation_store(core: Settings) -> AnnotationStore:
     return AnnotationStore(AnnotationSettings().db_path(core))
 
 
-def open_generator(api: ApiSettings, core: Settings) -> TransformersGenerator:
-    """The explainer's text generator (loads nothing until the first batch)."""
+def open_generator(
+    api: ApiSettings, core: Settings, gen: GenerationSettings | None = None
+) -> TextGenerator:
+    """The explainer's text generator (loads or connects to nothing until the first batch).
+
+    ``COSMO_GEN_BACKEND`` chooses it: ``openai`` (a vLLM or other OpenAI-compatible server at
+    ``COSMO_GEN_BASE_URL``, serving ``COSMO_GEN_MODEL``, as production's compose file wires it)
+    or ``vllm`` go through :func:`~cosmo.generation.backends.make_generator`; the default
+    ``hf`` runs ``COSMO_API_GENERATOR_MODEL`` in the API's own process.
+    """
+    gen = gen or GenerationSettings()
+    if gen.backend != "hf":
+        return make_generator(gen, core.cache_dir)
     return TransformersGenerator(api.generator_model, cache_dir=core.cache_dir)
 
 

@@ -73,6 +73,14 @@ async def redis_call(awaitable: Any) -> Any:
         raise StoreUnavailable(f"the cache store (Redis) is unreachable ({e})") from e
 
 
+_ENQUEUE = """
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+return 1
+"""
+
+
 class CacheStore:
     """Two-tier explanation cache and miss queue over a ``redis.asyncio`` client."""
 
@@ -117,10 +125,22 @@ class CacheStore:
         await redis_call(pipe.execute())
 
     async def enqueue(self, job: Job) -> bool:
-        """Queue a miss once; True when it was not queued already."""
-        added = await redis_call(self.redis.sadd(self.key("explain", "queued"), job.pair))
-        if added:
-            await redis_call(self.redis.rpush(self.queue_key, job.to_json()))
+        """Queue a miss once; True when it was queued now.
+
+        One atomic step (a Lua script): a pair already explained or already queued is not
+        queued. A request that missed the cache while the worker was writing the answer
+        would otherwise queue the pair again after the worker released it, and the model
+        would explain it twice.
+        """
+        keys = (
+            self.key("explain", "queued"),
+            self.queue_key,
+            self.key("explain", "pre", job.pair),
+            self.key("explain", "dyn", job.pair),
+        )
+        added = await redis_call(
+            self.redis.eval(_ENQUEUE, len(keys), *keys, job.pair, job.to_json())
+        )
         return bool(added)
 
     async def take(self, n: int) -> list[Job]:

@@ -99,6 +99,27 @@ def test_worker_in_the_app_answers_misses_in_the_background(make_client: Any, gq
     assert sum(gen.batches) == 3
 
 
+def test_a_pair_explained_meanwhile_is_not_queued_again(make_client: Any) -> None:
+    """A request that missed the cache while the worker was answering must not queue the
+    pair again once the worker has written the answer and released it."""
+    from cosmo.api.services.cache import Explanation, Job
+
+    client, _ = make_client()
+    cache = client.app.state.services.cache
+    job = Job("race|P2", "race", "P2", "4-person dome camping tent")
+
+    async def race() -> tuple[bool, bool, int, bool, int]:
+        first = await cache.enqueue(job)
+        again = await cache.enqueue(job)  # still queued: not twice
+        taken = await cache.take(10)
+        await cache.put([Explanation(job.pair, job.query, job.product_id, "a tent")], "on_demand")
+        await cache.release([j.pair for j in taken])
+        stale = await cache.enqueue(job)  # the miss seen before put, acted on after release
+        return first, again, len(taken), stale, await cache.queue_length()
+
+    assert client.portal.call(race) == (True, False, 1, False, 0)
+
+
 def test_refresh_preloads_frequent_queries(make_client: Any, gql: Any) -> None:
     from cosmo.api.services.explain import refresh
 

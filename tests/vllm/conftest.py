@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 COSMO_VLLM_VENV = Path(os.environ.get("COSMO_VLLM_VENV", REPO / ".venv-vllm"))
@@ -56,12 +57,6 @@ def vllm_python() -> Path:
     return py
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def vllm_server(
     vllm_python: Path,
@@ -69,7 +64,7 @@ def vllm_server(
     gemma_dir: Path,
 ) -> Iterator[str]:
     """A real vLLM server serving the converted Gemma on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     state = tempfile.mkdtemp(prefix="cosmo-vllm-server-")
     env = dict(vllm_env)
     env.update(

@@ -8,117 +8,27 @@ is driven against a real vLLM server in ``test_vllm_server.py``.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from cosmo.core.errors import ModelError, PipelineError
 from cosmo.generation.base import GenerationParams, TextGenerator
 from cosmo.generation.openai_server import OpenAIGenerator
-
-
-@dataclass
-class FakeState:
-    """What the fake server saw; tests read it."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    bodies: list[dict] = field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
-    auth: list[str | None] = field(default_factory=list)
-
-
-def _app(state: FakeState) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/v1/models")
-    async def models() -> dict:
-        return {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
-
-    @app.post("/v1/completions")
-    async def completions(request: Request) -> JSONResponse:
-        body = await request.json()
-        prompt: str = body["prompt"]
-        state.calls[prompt] += 1
-        state.bodies.append(body)
-        state.auth.append(request.headers.get("authorization"))
-        state.in_flight += 1
-        state.max_in_flight = max(state.max_in_flight, state.in_flight)
-        try:
-            await asyncio.sleep(0.05)
-            if body["model"] != "fake-model":
-                return JSONResponse(
-                    {"error": {"message": f"The model `{body['model']}` does not exist."}},
-                    status_code=404,
-                )
-            if prompt.startswith("flaky") and state.calls[prompt] <= 2:
-                return JSONResponse({"error": {"message": "overloaded"}}, status_code=503)
-            if prompt.startswith("broken"):
-                return JSONResponse({"error": {"message": "engine died"}}, status_code=500)
-            if prompt.startswith("slow") and state.calls[prompt] == 1:
-                await asyncio.sleep(2.0)
-            if prompt.startswith("garbage"):
-                return JSONResponse({"unexpected": True})
-            text = " " + prompt.upper()
-            return JSONResponse(
-                {
-                    "id": "cmpl-1",
-                    "object": "text_completion",
-                    "model": body["model"],
-                    "choices": [{"index": 0, "text": text, "finish_reason": "length"}],
-                    "usage": {
-                        "prompt_tokens": len(prompt.split()),
-                        "completion_tokens": len(text.split()),
-                        "total_tokens": len(prompt.split()) + len(text.split()),
-                    },
-                }
-            )
-        finally:
-            state.in_flight -= 1
-
-    return app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port
+from tests.openai_fake import FakeState, serve_fake_openai
 
 
 @pytest.fixture(scope="module")
 def fake_server() -> Iterator[tuple[str, FakeState]]:
-    state = FakeState()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(_app(state), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("fake OpenAI server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", state
-    server.should_exit = True
-    thread.join(timeout=5)
+    with serve_fake_openai() as served:
+        yield served
 
 
 @pytest.fixture
 def state(fake_server: tuple[str, FakeState]) -> FakeState:
     s = fake_server[1]
-    s.calls.clear()
-    s.bodies.clear()
-    s.auth.clear()
-    s.max_in_flight = 0
+    s.reset()
     return s
 
 
@@ -213,7 +123,7 @@ def test_malformed_body_is_a_pipeline_error(fake_server, state) -> None:  # type
 
 
 def test_unreachable_server() -> None:
-    gen = OpenAIGenerator(f"http://127.0.0.1:{_free_port()}", "m", retries=1, backoff=0.01)
+    gen = OpenAIGenerator(f"http://127.0.0.1:{free_port()}", "m", retries=1, backoff=0.01)
     with pytest.raises(PipelineError, match=r"cannot connect.*Is the server running"):
         gen.generate(["x"], GenerationParams())
 

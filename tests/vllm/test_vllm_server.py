@@ -61,3 +61,15 @@ def test_unknown_model_is_a_model_error(vllm_server: str) -> None:
     gen = OpenAIGenerator(vllm_server, "no-such-model", retries=0)
     with pytest.raises(ModelError, match="no-such-model"):
         gen.generate(["hello"], GenerationParams(max_new_tokens=2))
+
+
+@pytest.mark.single_backend("production's compose file runs the API on Neo4j")
+def test_the_compose_api_explains_through_vllm(vllm_server: str, neo4j_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The API as docker-compose.yml wires it (`cosmo serve --explain`, COSMO_GEN_BACKEND=openai)
+    generates a missing explanation with the real vLLM server. Only the model name differs:
+    the test server serves the converted Gemma under its own name."""
+    from tests.compose_stack import check_stack, compose_stack
+
+    with compose_stack(neo4j_settings, tmp_path, vllm_server, COSMO_GEN_MODEL=SERVED) as url:
+        e = check_stack(url)
+    assert e["model"] == SERVED and e["text"]
