@@ -12,15 +12,21 @@ artifact                   written by                       read by
 =========================  ===============================  ==================================
 
 Every write is atomic (a temporary file renamed into place); a manifest, when given, is
-written last, so an artifact with a manifest is a finished artifact. The records are in
+written last, so an artifact with a manifest is a finished artifact. A stage that writes
+several outputs writes them into :func:`staged_outputs`, a temporary folder whose files are
+renamed into place only when all of them were written, so a failure leaves the old set whole. The records are in
 :mod:`cosmo.core.records`; files are read with :func:`cosmo.core.tables.read_table`, so a
 bad row is named by its line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
-from collections.abc import Iterable, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +34,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from cosmo.core.errors import InputError
-from cosmo.core.manifest import Manifest
+from cosmo.core.manifest import MANIFEST_SUFFIX, Manifest
 from cosmo.core.records import (
     CANDIDATE_COLUMNS,
     TRIPLE_COLUMNS,
@@ -43,6 +49,7 @@ __all__ = [
     "candidates_from_frame",
     "read_candidates",
     "read_pairs",
+    "staged_outputs",
     "write_candidates",
     "write_pairs",
     "write_parquet",
@@ -64,6 +71,30 @@ def write_parquet(frame: pd.DataFrame, path: Path, manifest: Manifest | None = N
     if manifest is not None:
         manifest.write(path)
     return path
+
+
+@contextlib.contextmanager
+def staged_outputs(out_dir: Path) -> Iterator[Path]:
+    """A temporary folder in ``out_dir`` for a stage's outputs, all-or-nothing.
+
+    When the block succeeds its files are renamed into ``out_dir`` (manifests last, each
+    naming its artifact's final path); when it raises, the folder is removed and ``out_dir``
+    keeps what it held.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        yield stage
+        files = sorted(stage.iterdir(), key=lambda f: (f.name.endswith(MANIFEST_SUFFIX), f.name))
+        for f in files:
+            if f.name.endswith(MANIFEST_SUFFIX):
+                data = json.loads(f.read_text())
+                data["artifact"] = str(out_dir / f.name.removesuffix(MANIFEST_SUFFIX))
+                f.write_text(json.dumps(data, indent=2, default=str))
+            f.replace(out_dir / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _clean(value: Any) -> Any:

@@ -9,6 +9,10 @@ A line that is not UTF-8, not JSON, or not a JSON object is a problem: an
 :class:`~cosmo.core.errors.InputError` naming the file and the line. By default the first
 problem is raised; pass a list as ``problems`` to collect them all and keep the good lines.
 A last line cut off mid-object (no final newline) is reported as a truncated file.
+
+An object holding a control character other than TAB, LF and CR (written ``\\u0000``,
+``\\b`` ...; :mod:`cosmo.core.text`) is a problem of its line naming the field; pass a list
+as ``text_problems`` to collect those apart from the lines that cannot be read.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmo.core.errors import InputError
+from cosmo.core.text import has_control_bytes, record_problem
 
 __all__ = ["iter_jsonl", "read_bytes"]
 
@@ -50,13 +55,19 @@ def not_utf8(raw: bytes, e: UnicodeDecodeError, *, file: str, line: int) -> Inpu
 
 
 def iter_jsonl(
-    path: Path | str, *, problems: list[InputError] | None = None, data: bytes | None = None
+    path: Path | str,
+    *,
+    problems: list[InputError] | None = None,
+    data: bytes | None = None,
+    text_problems: list[InputError] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line number, object)`` for every JSON object line of ``path``.
 
     Args:
         problems: where to collect bad lines (they are skipped); ``None`` raises the first.
         data: the file's bytes when the caller has read them already.
+        text_problems: where to collect lines holding a control character (skipped too);
+            ``None`` treats them like the other problems.
 
     Raises:
         InputError: the file is missing or unreadable, or (without ``problems``) a bad line.
@@ -69,6 +80,8 @@ def iter_jsonl(
     lines = data.split(b"\n")
     last = max((n for n, raw in enumerate(lines) if raw.strip()), default=-1)
     cut = not data.endswith(b"\n")
+    controls = has_control_bytes(data, json_escapes=True)
+    text_sink = text_problems if text_problems is not None else problems
     for n, raw in enumerate(lines):
         if not raw.strip():
             continue
@@ -87,7 +100,13 @@ def iter_jsonl(
             problem, cause = InputError(msg, file=file, line=n + 1), e
         else:
             if isinstance(obj, dict):
-                yield n + 1, obj
+                bad = record_problem(obj, file=file, line=n + 1) if controls else None
+                if bad is None:
+                    yield n + 1, obj
+                elif text_sink is None:
+                    raise bad
+                else:
+                    text_sink.append(bad)
                 continue
             problem = InputError("a JSONL line must hold one JSON object", file=file, line=n + 1)
             cause = TypeError(type(obj).__name__)

@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Manifest", "code_version", "file_digest", "manifest_path", "read_manifest"]
+__all__ = [
+    "MANIFEST_SUFFIX",
+    "Manifest",
+    "code_version",
+    "file_digest",
+    "manifest_path",
+    "read_manifest",
+]
 
 
 def file_digest(path: Path, *, chunk: int = 1 << 20) -> str:
@@ -55,8 +62,11 @@ def code_version() -> str:
         return __version__
 
 
+MANIFEST_SUFFIX = ".manifest.json"
+
+
 def manifest_path(artifact: Path) -> Path:
-    return artifact.with_name(artifact.name + ".manifest.json")
+    return artifact.with_name(artifact.name + MANIFEST_SUFFIX)
 
 
 @dataclass

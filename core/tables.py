@@ -16,6 +16,12 @@ fields, a JSONL line that is not a JSON object) is an :class:`~cosmo.core.errors
 naming file and line: raised, or with ``lenient=True`` collected in :attr:`Table.rejects`
 while the good rows are kept. Problems that make the whole file unusable (missing, unknown
 format, empty, no header, duplicate column names) always raise.
+
+A row holding a control character other than TAB, LF and CR in any value
+(:mod:`cosmo.core.text`) is a problem of that row naming its field, in every format: raised,
+or collected in :attr:`Table.rejects` with ``lenient=True`` or ``collect_text=True`` (the
+latter for callers that reject bad rows themselves but refuse unreadable files). Clean files
+pay one scan of their bytes (of their text columns, for Parquet).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import pandas as pd
 
 from cosmo.core.errors import InputError
 from cosmo.core.jsonl import iter_jsonl, not_utf8, read_bytes
+from cosmo.core.text import control_rows, find_control, has_control_bytes, record_problem
 
 __all__ = [
     "FORMATS",
@@ -161,6 +168,10 @@ def _header(path: Path, reader: Any, first_line: int) -> list[str]:
         header = [h.strip() for h in next(reader)]
     except csv.Error as e:
         raise InputError(f"cannot read the header: {e}", file=str(path), line=first_line) from e
+    for name in header:
+        found = find_control(name)
+        if found is not None:
+            raise InputError(f"a column name {found.message}", file=str(path), line=first_line)
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise InputError(f"duplicate column names: {', '.join(dupes)}", file=str(path), line=1)
@@ -178,7 +189,11 @@ def _malformed(path: Path, row: list[str], header: list[str], no: int, *, last: 
 
 
 def _read_delimited(
-    path: Path, data: bytes, delimiter: str, rejects: list[InputError] | None
+    path: Path,
+    data: bytes,
+    delimiter: str,
+    rejects: list[InputError] | None,
+    text_rejects: list[InputError] | None,
 ) -> Table:
     lines = _decoded_lines(path, data, rejects)
     if not lines:
@@ -186,6 +201,7 @@ def _read_delimited(
     # Parse the kept lines as one CSV stream; a quoted field may span lines, so map the
     # reader's physical line counter back to the original line numbers.
     cut = not data.endswith(b"\n")  # a last row cut short is a truncated file
+    controls = has_control_bytes(data)
     reader = csv.reader(io.StringIO("\n".join(t for _, t in lines)), delimiter=delimiter)
     header = _header(path, reader, lines[0][0])
     rows: list[list[str]] = []
@@ -202,50 +218,103 @@ def _read_delimited(
         if len(row) != len(header):
             _problem(_malformed(path, row, header, no, last=cut and no == lines[-1][0]), rejects)
             continue
+        if controls:
+            bad = record_problem(dict(zip(header, row, strict=True)), file=str(path), line=no)
+            if bad is not None:
+                _problem(bad, text_rejects)
+                continue
         rows.append(row)
         numbers.append(no)
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     return Table(path, frame, np.asarray(numbers, dtype=np.int64), rejects or [])
 
 
-def _read_jsonl(path: Path, data: bytes, rejects: list[InputError] | None) -> Table:
+def _read_jsonl(
+    path: Path,
+    data: bytes,
+    rejects: list[InputError] | None,
+    text_rejects: list[InputError] | None,
+) -> Table:
     if not data.strip():
         raise InputError("the file is empty", file=str(path))
-    got = list(iter_jsonl(path, problems=rejects, data=data))
+    got = list(iter_jsonl(path, problems=rejects, data=data, text_problems=text_rejects))
     frame = pd.DataFrame([obj for _, obj in got], dtype=object)
     frame = frame.astype(object).where(frame.notna(), None)
     return Table(path, frame, np.asarray([n for n, _ in got], dtype=np.int64), rejects or [])
 
 
-def _read_parquet(path: Path) -> Table:
+def _may_hold_text_control(col: Any) -> bool:
+    """Whether an Arrow column may hold a control character (a scan of its string bytes)."""
+    import pyarrow as pa
+
+    for chunk in col.chunks:
+        arr = chunk
+        while pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+            arr = arr.flatten()
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            buf = arr.buffers()[2]
+            if buf is not None and has_control_bytes(buf.to_pybytes()):
+                return True
+        elif pa.types.is_nested(arr.type) or pa.types.is_dictionary(arr.type):
+            return True  # look at each value
+        elif pa.types.is_string_view(arr.type):
+            return True
+    return False
+
+
+def _read_parquet(path: Path, text_rejects: list[InputError] | None) -> Table:
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
+        arrow = pq.read_table(path, use_pandas_metadata=True)
+        frame = arrow.to_pandas()
     except Exception as e:
         raise InputError(f"not a readable Parquet file: {e}", file=str(path)) from e
     frame.columns = [str(c) for c in frame.columns]
-    return Table(path, frame, np.arange(2, len(frame) + 2, dtype=np.int64))
+    lines = np.arange(2, len(frame) + 2, dtype=np.int64)
+    suspect = [str(n) for n in arrow.column_names if _may_hold_text_control(arrow.column(n))]
+    bad = control_rows(frame[suspect]) if suspect else {}
+    for i in sorted(bad):
+        col, found = bad[i]
+        err = InputError(found.message, file=str(path), line=int(lines[i]), field=col)
+        _problem(err, text_rejects)
+    if bad:
+        keep = np.ones(len(frame), dtype=bool)
+        keep[list(bad)] = False
+        frame, lines = frame[keep].reset_index(drop=True), lines[keep]
+    return Table(path, frame, lines, list(text_rejects or []))
 
 
-def read_table(path: Path | str, fmt: str | None = None, *, lenient: bool = False) -> Table:
+def read_table(
+    path: Path | str, fmt: str | None = None, *, lenient: bool = False, collect_text: bool = False
+) -> Table:
     """Read ``path`` (see the module docstring for line numbers, values and problems).
 
     Args:
         fmt: ``csv``, ``tsv``, ``jsonl`` or ``parquet``; default from the suffix.
-        lenient: collect unreadable lines in :attr:`Table.rejects` instead of raising.
+        lenient: collect unreadable lines and rows holding a control character in
+            :attr:`Table.rejects` instead of raising.
+        collect_text: collect only the rows holding a control character (unreadable lines
+            still raise).
     """
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=str(path))
     kind = detect_format(path, fmt)
+    rejects: list[InputError] | None = [] if lenient else None
+    text_rejects = rejects if lenient else ([] if collect_text else None)
     if kind == "parquet":
         if not path.exists():
             raise InputError("file not found", file=str(path))
-        return _read_parquet(path)
+        return _read_parquet(path, text_rejects)
     data = read_bytes(path)
-    rejects: list[InputError] | None = [] if lenient else None
     if kind == "jsonl":
-        return _read_jsonl(path, data, rejects)
-    return _read_delimited(path, data, "\t" if kind == "tsv" else ",", rejects)
+        table = _read_jsonl(path, data, rejects, text_rejects)
+    else:
+        table = _read_delimited(path, data, "\t" if kind == "tsv" else ",", rejects, text_rejects)
+    if collect_text and not lenient:
+        table.rejects = list(text_rejects or [])
+    return table
 
 
 def resolve_columns(

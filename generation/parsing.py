@@ -3,7 +3,8 @@
 The prompt ends in ``1.``, so the completion is the rest of a list: ``" keeping warm\\n2.
 sleeping outdoors\\n3. ..."``. :func:`parse_numbered` cuts the completion where the model
 starts a new block (``Question:``, ``Product:``, a blank line, ...), splits the items,
-strips and normalises them and drops empty, duplicate and over-long ones, counting why.
+strips and normalises them and drops empty, duplicate and over-long ones, and those holding
+a control character (:mod:`cosmo.core.text`; every reader downstream refuses them), counting why.
 :func:`drop_copied` removes tails that repeat the prompt's own few-shot answers.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from cosmo.core.schema import normalise_text
+from cosmo.core.text import find_control
 
 __all__ = ["ParsedTails", "clean_tail", "drop_copied", "parse_numbered"]
 
@@ -89,6 +91,9 @@ def parse_numbered(
         tail = clean_tail(raw.split("\n", 1)[0])
         if not tail or not normalise_text(tail):
             out.drop("empty")
+            continue
+        if find_control(tail) is not None:  # the text rule every stored value follows
+            out.drop("control_character")
             continue
         if len(tail) > max_chars or len(tail.split()) > max_words:
             out.drop("too_long")

@@ -2,8 +2,10 @@
 
 Writes into ``out_dir``: ``catalogue.parquet``, ``search_buy.parquet``, ``co_buy.parquet``
 (each with a manifest counting read, rejected, merged and kept rows) and
-``rejects.jsonl`` (one line per rejected row: file, line, field, reason). Files are
-written to a temporary name and renamed, so a rerun replaces them whole (idempotent).
+``rejects.jsonl`` (one line per rejected row: file, line, field, reason). Every input is
+validated before anything is written; the outputs are written into a temporary folder and
+renamed into place only when all were written, so a failure leaves the previous set whole
+and a rerun replaces it (idempotent).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cosmo.core.artifacts import write_parquet
+from cosmo.core.artifacts import staged_outputs, write_parquet
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
 from cosmo.core.records import CoBuy, Product, SearchBuy
@@ -83,31 +85,16 @@ def ingest_files(
     """Validate the files and write the artifacts (see the module docstring).
 
     Raises :class:`InputError` only when a whole file is unusable (missing, unknown
-    format, missing columns) or when no valid product is left.
+    format, missing columns) or when no valid product is left; then nothing is written.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result = IngestResult()
     cat = load_catalogue(catalogue, fmt)
     if not cat.records:
         first = f" First problem: {cat.rejects[0]}" if cat.rejects else ""
         raise InputError(f"no valid product in the catalogue.{first}", file=str(catalogue))
-    params: dict[str, object] = {"format": fmt or "auto"}
-    result.paths["catalogue"] = _write("catalogue", cat, out_dir, params)
-    result.counts["catalogue"] = cat.counts
-    result.rejects += cat.rejects
     ids = {p.product_id for p in cat.records}
-    if search_buy is not None:
-        sb = load_search_buy(search_buy, ids, fmt)
-        result.paths["search_buy"] = _write("search_buy", sb, out_dir, params)
-        result.counts["search_buy"] = sb.counts
-        result.rejects += sb.rejects
-    if co_buy is not None:
-        cb = load_co_buy(co_buy, ids, fmt)
-        result.paths["co_buy"] = _write("co_buy", cb, out_dir, params)
-        result.counts["co_buy"] = cb.counts
-        result.rejects += cb.rejects
-    result.paths["rejects"] = write_rejects(result.rejects, out_dir / "rejects.jsonl")
-    return result
+    sb = load_search_buy(search_buy, ids, fmt) if search_buy is not None else None
+    cb = load_co_buy(co_buy, ids, fmt) if co_buy is not None else None
+    return write_loaded(out_dir, cat, sb, cb, {"format": fmt or "auto"})
 
 
 def write_loaded(
@@ -117,16 +104,26 @@ def write_loaded(
     co_buy: Loaded[CoBuy] | None = None,
     params: dict[str, object] | None = None,
 ) -> IngestResult:
-    """Write already-validated records (e.g. from :mod:`cosmo.ingest.adapters`)."""
+    """Write validated records (also those of :mod:`cosmo.ingest.adapters`), all or nothing.
+
+    Every artifact and ``rejects.jsonl`` is written into a temporary folder and renamed
+    into ``out_dir`` only once all were written (:func:`cosmo.core.artifacts.staged_outputs`).
+    """
     result = IngestResult()
     params = params or {}
-    for name, loaded in (("catalogue", catalogue), ("search_buy", search_buy), ("co_buy", co_buy)):
-        if loaded is None:
-            continue
-        result.paths[name] = _write(name, loaded, out_dir, params)
-        result.counts[name] = loaded.counts
-        result.rejects += loaded.rejects
-    result.paths["rejects"] = write_rejects(result.rejects, out_dir / "rejects.jsonl")
+    with staged_outputs(out_dir) as stage:
+        for name, loaded in (
+            ("catalogue", catalogue),
+            ("search_buy", search_buy),
+            ("co_buy", co_buy),
+        ):
+            if loaded is None:
+                continue
+            result.paths[name] = out_dir / _write(name, loaded, stage, params).name
+            result.counts[name] = loaded.counts
+            result.rejects += loaded.rejects
+        write_rejects(result.rejects, stage / "rejects.jsonl")
+    result.paths["rejects"] = out_dir / "rejects.jsonl"
     return result
 
 

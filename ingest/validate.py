@@ -9,7 +9,8 @@ Normalisation:
   their counts add up (the first surface form is kept, white space collapsed);
 * co-buy pairs are unordered: ``(b, a)`` is stored as ``(a, b)`` with ``a < b``, and
   duplicates add up;
-* a product id listed twice in the catalogue keeps its first row (counted as duplicate).
+* a product id listed twice in the catalogue keeps its first row (counted as duplicate);
+  a repeat whose title differs is also a reject, naming its line and the kept one's.
 
 Behaviour rows naming a product that is not in the catalogue are rejected (when a
 catalogue is given), because the generator needs the product's title.
@@ -128,7 +129,8 @@ def load_catalogue(path: Path | str, fmt: str | None = None) -> Loaded[Product]:
         CATALOGUE_ALIASES,
     )
     out: Loaded[Product] = Loaded(table.path, rejects=list(table.rejects))
-    seen: dict[str, int] = {}
+    seen: dict[str, Product] = {}
+    lines: dict[str, int] = {}
     dupes = 0
     for row in table.rows:
         values = _pick(row.values, colmap, colmap)
@@ -139,10 +141,13 @@ def load_catalogue(path: Path | str, fmt: str | None = None) -> Loaded[Product]:
         if isinstance(rec, InputError):
             out.rejects.append(rec)
             continue
-        if rec.product_id in seen:
+        first = seen.get(rec.product_id)
+        if first is not None:
             dupes += 1
+            if first.title != rec.title:
+                out.rejects.append(_conflict(table, row.line, colmap["title"], rec, lines))
             continue
-        seen[rec.product_id] = row.line
+        seen[rec.product_id], lines[rec.product_id] = rec, row.line
         out.records.append(rec)
     out.counts = {
         "rows_read": len(table.rows) + len(table.rejects),
@@ -151,6 +156,18 @@ def load_catalogue(path: Path | str, fmt: str | None = None) -> Loaded[Product]:
         "products": len(out.records),
     }
     return out
+
+
+def _conflict(
+    table: Table, line: int, column: str, rec: Product, lines: Mapping[str, int]
+) -> InputError:
+    return InputError(
+        f"duplicate product id {rec.product_id!r} with a different title than line "
+        f"{lines[rec.product_id]} (that row is kept)",
+        file=str(table.path),
+        line=line,
+        field=column,
+    )
 
 
 def _unknown(table: Table, line: int, column: str, pid: str) -> InputError:

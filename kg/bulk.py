@@ -8,7 +8,10 @@
   benchmark's baseline, and for users who prefer that tool).
 * **Neo4j**: :mod:`cosmo.kg.neo4j_import` (``neo4j-admin database import full``).
 
-Both write the same nodes, edges and properties as the incremental loader.
+Both write the same nodes, edges and properties as the incremental loader, and both write
+the load run before the edges that name it (FalkorDB: the first node of the first
+``GRAPH.BULK`` command, status ``running`` until the build finished; Neo4j: a node of the
+same import), so no edge can point at a run that does not exist.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from cosmo.kg.bulk_binary import (
 from cosmo.kg.loader import LoadReport
 from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
-from cosmo.kg.validate import read_triples
-from cosmo.kg.versions import begin_run, finish_run
+from cosmo.kg.validate import read_triples, refuse_if_too_many
+from cosmo.kg.versions import finish_run, new_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,12 +196,7 @@ def bulk_load_if_empty(
         return None
     t0 = time.perf_counter()
     checked = read_triples(path)
-    if checked.frame.empty or len(checked.errors) / max(checked.total, 1) > max_rejected:
-        first = checked.errors[0] if checked.errors else "no rows"
-        raise InputError(
-            f"{len(checked.errors)} of {checked.total} rows are invalid (first: {first}); nothing was loaded",
-            file=str(path),
-        )
+    refuse_if_too_many(checked, path, max_rejected=max_rejected)
     t_read = time.perf_counter() - t0
     report = bulk_build(store, checked.frame, settings=settings, source=str(path))
     report.rows, report.errors = checked.total, checked.errors
@@ -228,14 +226,25 @@ def _knowledge_columns(st: WriteStep, run: str, seq: int, now: str) -> dict[str,
 
 
 def write_graph_bulk(
-    store: FalkorDBStore, steps: list[WriteStep], run: str, seq: int, now: str
+    store: FalkorDBStore,
+    steps: list[WriteStep],
+    run: str,
+    seq: int,
+    now: str,
+    *,
+    run_node: dict[str, Any] | None = None,
 ) -> tuple[int, int]:
     """Send a plan as ``GRAPH.BULK`` commands (binary, no CSV); return nodes and edges created.
 
     The same nodes, edges and properties as :func:`write_bulk_csvs` and as the incremental
     ``MERGE`` queries write for a first load. Values are encoded column by column.
+    ``run_node`` (the load run's properties) is the first node sent, so the run the edges
+    name exists before any of them; it is not counted in the nodes returned.
     """
     writer = BulkWriter(lambda args: store.raw_command("GRAPH.BULK", store.graph_name, *args))
+    if run_node is not None:
+        props = {k: col_const(v, 1) for k, v in run_node.items()}
+        writer.add_nodes("LoadRun", [run_node["id"]], props)
     for st in steps:
         if st.kind in _NODE_COLS:
             names = [n for n, _ in _NODE_COLS[st.kind]]
@@ -265,7 +274,7 @@ def write_graph_bulk(
                 _knowledge_columns(st, run, seq, now),
             )
     writer.finish()
-    return writer.nodes_created, writer.edges_created
+    return writer.nodes_created - (run_node is not None), writer.edges_created
 
 
 def bulk_build(
@@ -278,28 +287,27 @@ def bulk_build(
     t0 = time.perf_counter()
     steps = plan_writes(good)
     t1 = time.perf_counter()
-    seq, run_id, now = (
-        1,
-        f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}-bulk",
-        datetime.now(UTC).isoformat(),
-    )
-    if store.exists():
-        store.clear()  # an empty graph (indexes only) is rebuilt
-    n_nodes, n_edges = write_graph_bulk(store, steps, run_id, seq, now)
-    t2 = time.perf_counter()
-    store.setup(embedding_dim=384)
-    t3 = time.perf_counter()
-    run = begin_run(
-        store,
+    started = datetime.now(UTC)
+    seq, run_id, now = 1, f"run-{started:%Y%m%d-%H%M%S}-bulk", started.isoformat()
+    run_node = new_run(
+        run_id,
+        seq,
         digest=json.dumps({"bulk": source}),
         params={"bulk": True, "file": source},
         total_batches=0,
+        now=started,
     )
-    if run.id != run_id:  # record the bulk run under the id the edges carry
-        store.execute(
-            "MATCH (r:LoadRun {id: $old}) SET r.id = $new, r.seq = $seq",
-            {"old": run.id, "new": run_id, "seq": seq},
-        )
+    if store.exists():
+        store.clear()  # an empty graph (indexes only) is rebuilt
+    try:
+        n_nodes, n_edges = write_graph_bulk(store, steps, run_id, seq, now, run_node=run_node)
+    except InputError:
+        if store.exists():  # a value refused after the first command: no half graph
+            store.clear()
+        raise
+    t2 = time.perf_counter()
+    store.setup(embedding_dim=384)
+    t3 = time.perf_counter()
     counts = WriteSummary(nodes_created=n_nodes, relationships_created=n_edges)
     finish_run(store, run_id, counts, rejected=0, loaded=len(good))
     report = LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)

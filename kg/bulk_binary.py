@@ -14,6 +14,10 @@ The format is the one ``falkordb-bulk-loader`` sends (see its ``entity_file.py``
   3 string (UTF-8, ``\\0``-terminated), 4 long (8 bytes), 5 array (``int64`` length, then
   that many values).
 
+A string holding a control character other than TAB, LF and CR (:mod:`cosmo.core.text`) is
+refused whatever the caller checked: a NUL would end the value early and shift every value
+after it.
+
 Values are encoded from their Python types (a string stays a string, unlike the CSV loader,
 which guesses the types of array elements), so the graph equals what ``MERGE`` writes.
 """
@@ -26,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from cosmo.core.text import CONTROL_CHARACTERS, refuse_control
 
 __all__ = [
     "BulkWriter",
@@ -42,11 +48,15 @@ __all__ = [
 _LONG = struct.Struct("=Bq")
 _DOUBLE = struct.Struct("=Bd")
 _NULL = b"\x00"
+_CONTROL_BYTES = CONTROL_CHARACTERS.encode()
 _TRUE, _FALSE = struct.pack("=B?", 1, True), struct.pack("=B?", 1, False)
 
 
 def _string(s: str) -> bytes:
-    return b"\x03" + s.encode() + b"\x00"
+    b = s.encode()
+    if len(b.translate(None, _CONTROL_BYTES)) != len(b):  # a NUL would end it early
+        refuse_control(s, field=f"bulk value {s[:40]!r}")
+    return b"\x03" + b + b"\x00"
 
 
 def encode_value(v: Any) -> bytes:
@@ -67,6 +77,7 @@ def encode_value(v: Any) -> bytes:
 
 
 def _header(name: str, props: Sequence[str]) -> bytes:
+    refuse_control([name, *props], field="bulk header")
     return b"".join(
         [name.encode() + b"\x00", struct.pack("=I", len(props))]
         + [p.encode() + b"\x00" for p in props]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -67,20 +69,26 @@ def load(
     if bulk and store.backend == "falkordb":
         from cosmo.kg.bulk import bulk_load_if_empty
 
-        report = bulk_load_if_empty(store, triples, settings=settings, max_rejected=max_rejected)
+        with _refused(rejects):
+            report = bulk_load_if_empty(
+                store, triples, settings=settings, max_rejected=max_rejected
+            )
         if report is not None:
             _print_report(report, rejects)
             return
-    with Progress(
-        TextColumn("[bold]loading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with (
+        Progress(
+            TextColumn("[bold]loading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        ) as bar,
+        _refused(rejects),
+    ):
         task = bar.add_task("load", total=None)
         report = load_triples_file(
             store,
@@ -91,6 +99,29 @@ def load(
             on_total=lambda t: bar.update(task, total=t),
         )
     _print_report(report, rejects)
+
+
+def _write_rejects(errors, path: Path) -> None:  # type: ignore[no-untyped-def]
+    with open(path, "w", encoding="utf-8") as f:
+        for e in errors:
+            rec = {"file": e.file, "line": e.line, "field": e.field, "message": e.message}
+            f.write(json.dumps(rec) + "\n")
+
+
+@contextlib.contextmanager
+def _refused(rejects: Path | None) -> Iterator[None]:
+    """A file refused whole still lists every bad row in ``--rejects`` and says how many."""
+    from cosmo.kg.validate import RejectedFile
+
+    try:
+        yield
+    except RejectedFile as e:
+        if rejects:
+            _write_rejects(e.errors, rejects)
+            console.print(f"{len(e.errors)} rejected rows listed in {rejects}")
+        else:
+            console.print(f"{len(e.errors)} rows rejected; add --rejects FILE to list them all")
+        raise
 
 
 def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-untyped-def]
@@ -107,14 +138,7 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
         if len(report.errors) > 10:
             console.print(f"  ... and {len(report.errors) - 10} more")
         if rejects:
-            with open(rejects, "w", encoding="utf-8") as f:
-                for e in report.errors:
-                    f.write(
-                        json.dumps(
-                            {"file": e.file, "line": e.line, "field": e.field, "message": e.message}
-                        )
-                        + "\n"
-                    )
+            _write_rejects(report.errors, rejects)
             console.print(f"  all rejected rows listed in {rejects}")
 
 
@@ -207,9 +231,10 @@ def neo4j_import(
     from cosmo.kg.neo4j_server import Neo4jServer
 
     server = Neo4jServer(settings_of(ctx))
-    report = neo4j_first_build(
-        server, triples, overwrite=overwrite, max_rejected=max_rejected, say=console.print
-    )
+    with _refused(rejects):
+        report = neo4j_first_build(
+            server, triples, overwrite=overwrite, max_rejected=max_rejected, say=console.print
+        )
     _print_report(report, rejects)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from cosmo.core.artifacts import write_parquet
+from cosmo.core.artifacts import staged_outputs, write_parquet
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
 from cosmo.core.schema import RELATIONS
@@ -121,16 +121,18 @@ class KGTables:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 
     def write_parquet(self, out_dir: Path) -> dict[str, Path]:
-        """Write ``<table>.parquet`` files atomically, each with a manifest; paths by name."""
+        """Write ``<table>.parquet`` files, each with a manifest, all or nothing; paths by name.
+
+        The files are written into a temporary folder and renamed into ``out_dir`` only when
+        all were written (:func:`cosmo.core.artifacts.staged_outputs`).
+        """
         out_dir = Path(out_dir)
-        return {
-            name: write_parquet(
-                getattr(self, name),
-                out_dir / f"{name}.parquet",
-                Manifest.for_stage(f"kg.export.{name}", counts={"rows": len(getattr(self, name))}),
-            )
-            for name in TABLE_COLUMNS
-        }
+        with staged_outputs(out_dir) as stage:
+            for name in TABLE_COLUMNS:
+                frame = getattr(self, name)
+                m = Manifest.for_stage(f"kg.export.{name}", counts={"rows": len(frame)})
+                write_parquet(frame, stage / f"{name}.parquet", m)
+        return {name: out_dir / f"{name}.parquet" for name in TABLE_COLUMNS}
 
 
 def read_export(directory: Path) -> KGTables:

@@ -8,9 +8,11 @@ neither touches the network until the first query.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -125,6 +127,9 @@ def _summary(result: Any) -> WriteSummary:
     )
 
 
+_NO_GRAPH = "empty key"  # FalkorDB's answer to a read of a graph that does not exist
+
+
 def _wrap(e: Exception, cypher: str) -> Exception:
     import redis
 
@@ -196,8 +201,24 @@ class FalkorDBStore(BatchWrites, Search):
         try:
             res = self._graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
         except Exception as e:
+            if _NO_GRAPH in str(e):
+                return self._read_missing(cypher, params, timeout_ms)
             raise _wrap(e, cypher) from e
         return _rows(res)
+
+    def _read_missing(
+        self, cypher: str, params: Mapping[str, Any] | None, timeout_ms: int | None
+    ) -> list[Row]:
+        """A read of a graph that does not exist yet answers as over an empty graph: the
+        query runs on a scratch graph of its own, deleted again (counts are zeros)."""
+        scratch = self.client.select_graph(f"{self.graph_name}__empty_{uuid.uuid4().hex[:8]}")
+        try:  # GRAPH.QUERY makes the graph a read needs; the query itself writes nothing
+            return _rows(scratch.query(cypher, dict(params or {}), timeout=timeout_ms))
+        except Exception as e:
+            raise _wrap(e, cypher) from e
+        finally:
+            with contextlib.suppress(Exception):
+                scratch.delete()
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
         prepared = self.prepare(cypher, params) if params else (cypher, cypher)

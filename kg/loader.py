@@ -21,11 +21,12 @@ import pandas as pd
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import file_digest
 from cosmo.core.schema import query_key
+from cosmo.core.text import control_rows
 from cosmo.kg.batches import Planned, run_batches
 from cosmo.kg.planner import iter_plan, none_if_missing
 from cosmo.kg.queries import Q_CO_BUY, Q_PRODUCTS, Q_QUERIES, Q_SEARCH_BUY
 from cosmo.kg.store import GraphStore, WriteSummary
-from cosmo.kg.validate import RowError, read_triples
+from cosmo.kg.validate import RowError, read_triples, refuse_if_too_many
 from cosmo.kg.versions import begin_run, checkpoint, finish_run
 
 __all__ = ["LoadReport", "load_behaviour", "load_triples", "load_triples_file"]
@@ -121,21 +122,13 @@ def load_triples_file(
 ) -> LoadReport:
     """Validate a triples file, then load its good rows. Bad rows are reported, not loaded.
 
-    Raises :class:`InputError` before writing anything when the file cannot be read, lacks a
-    required column, or more than ``max_rejected`` (a fraction) of its rows are bad.
+    Raises :class:`InputError` before writing anything when the file cannot be read or lacks a
+    required column, and :class:`~cosmo.kg.validate.RejectedFile` (with every bad row) when no
+    row is good or more than ``max_rejected`` (a fraction) of its rows are bad.
     """
     path = Path(path)
     checked = read_triples(path)
-    if checked.total and len(checked.errors) / checked.total > max_rejected:
-        raise InputError(
-            f"{len(checked.errors)} of {checked.total} rows are invalid (first: {checked.errors[0]}); nothing was loaded",
-            file=str(path),
-        )
-    if checked.frame.empty:
-        first = checked.errors[0] if checked.errors else "no rows"
-        raise InputError(
-            f"no valid rows (first problem: {first}); nothing was loaded", file=str(path)
-        )
+    refuse_if_too_many(checked, path, max_rejected=max_rejected)
     digest = json.dumps({"file": file_digest(path), "batch": batch_size})
     return load_triples(
         store,
@@ -161,8 +154,15 @@ def load_behaviour(
     """Load a catalogue and behaviour counts (ingest's normalised frames); counts are set, not added.
 
     ``products``: product_id, title, product_type, domain; ``search_buy``: query, product_id,
-    count; ``co_buy``: product_a, product_b, count.
+    count; ``co_buy``: product_a, product_b, count. A value holding a control character
+    (:mod:`cosmo.core.text`) is refused before anything is written, naming frame, row and column.
     """
+    for name, frame in (("products", products), ("search_buy", search_buy), ("co_buy", co_buy)):
+        bad = control_rows(frame) if frame is not None else {}
+        if bad:
+            row = min(bad)
+            col, found = bad[row]
+            raise InputError(f"row {row + 1}: {found.message}", file=name, field=col)
     total = WriteSummary()
     run = {"run": "behaviour"}
     if products is not None and len(products):

@@ -39,11 +39,12 @@ import pandas as pd
 import pyarrow as pa
 
 from cosmo.core.errors import InputError, ServerError
+from cosmo.core.text import CONTROL_CHARACTERS, refuse_control
 from cosmo.kg.bulk import _LABEL, _NODE_COLS, _edge_props
 from cosmo.kg.loader import LoadReport
 from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
-from cosmo.kg.validate import read_triples
+from cosmo.kg.validate import read_triples, refuse_if_too_many
 
 if TYPE_CHECKING:
     from cosmo.kg.neo4j_server import Neo4jServer
@@ -52,6 +53,7 @@ __all__ = ["ARRAY_DELIMITER", "neo4j_first_build", "write_import_csvs"]
 
 ARRAY_DELIMITER = "\x1f"
 STAGING = "cosmoimport"  # the database the admin tool builds before it is swapped in
+_CONTROL_BYTES = CONTROL_CHARACTERS.encode()
 _TYPE = {"STRING": "string", "INT": "long", "DOUBLE": "double", "ARRAY": "string[]"}
 _RUN_COLS = [
     ("id", "string"), ("seq", "long"), ("status", "string"), ("digest", "string"),
@@ -74,7 +76,9 @@ def _write(path: Path, header: list[str], rows: Iterable[Iterable[Any]]) -> None
         w = csv.writer(f)
         w.writerow(header)
         for r in rows:
-            w.writerow([_cell(v) for v in r])
+            values = list(r)
+            _refuse_controls(values)
+            w.writerow([_cell(v) for v in values])
 
 
 def _text(v: Any) -> str | None:
@@ -85,14 +89,39 @@ def _text(v: Any) -> str | None:
     return str(v)
 
 
+def _controls(arr: pa.Array) -> int:
+    """How many control characters (:mod:`cosmo.core.text`) a string column holds."""
+    buf = arr.buffers()[2]
+    data = b"" if buf is None else buf.to_pybytes()
+    return len(data) - len(data.translate(None, _CONTROL_BYTES))
+
+
+def _refuse_controls(values: list[Any]) -> None:
+    """Name the first value (or array element) holding a control character."""
+    for i, v in enumerate(values):
+        refuse_control(v, field=f"import CSV value {i + 1} ({str(v)[:40]!r})")
+
+
 def _strings(values: Iterable[Any]) -> pa.Array:
     """A string column; a missing value (None, NaN, NA) is an empty cell (no property)."""
-    return pa.array([v if type(v) is str else _text(v) for v in values], pa.string())
+    texts = [v if type(v) is str else _text(v) for v in values]
+    arr = pa.array(texts, pa.string())
+    if _controls(arr):
+        _refuse_controls(texts)
+    return arr
 
 
 def _arrays(values: Iterable[Any]) -> pa.Array:
-    """An array column, elements joined; an empty array is an empty cell (see the docstring)."""
-    return pa.array([ARRAY_DELIMITER.join(map(str, v)) if v else None for v in values], pa.string())
+    """An array column, elements joined; an empty array is an empty cell (see the docstring).
+
+    The delimiter is a control character, so an element holding one is refused: the joined
+    cell holds exactly one delimiter fewer than elements, and nothing else below U+0020.
+    """
+    lists = [[str(x) for x in v] if v else None for v in values]
+    arr = pa.array([ARRAY_DELIMITER.join(v) if v else None for v in lists], pa.string())
+    if _controls(arr) != sum(len(v) - 1 for v in lists if v):
+        _refuse_controls(lists)
+    return arr
 
 
 def _const(value: Any, n: int) -> pa.Array:
@@ -261,13 +290,7 @@ def neo4j_first_build(
     """
     t0 = time.perf_counter()
     checked = read_triples(path)
-    if checked.frame.empty or len(checked.errors) / max(checked.total, 1) > max_rejected:
-        first = checked.errors[0] if checked.errors else "no rows"
-        raise InputError(
-            f"{len(checked.errors)} of {checked.total} rows are invalid (first: {first}); "
-            "nothing was imported",
-            file=str(path),
-        )
+    refuse_if_too_many(checked, path, max_rejected=max_rejected, verb="imported")
     # the server starts (or is found running) and counts its nodes while the triples are
     # planned: a socket wait beside pandas work, so the two overlap
     with ThreadPoolExecutor(1, thread_name_prefix="cosmo-neo4j-start") as pool:

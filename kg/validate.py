@@ -4,6 +4,10 @@ Checks are vectorised with pandas (a million rows validate in seconds); only row
 fail are passed through :class:`~cosmo.core.records.KnowledgeTriple` to word the error.
 Line numbers follow the file (:mod:`cosmo.core.tables`): in CSV the header is line 1, in
 JSONL line N is line N, in Parquet a row's line is its row number + 1.
+
+A value holding a control character other than TAB, LF and CR (:mod:`cosmo.core.text`) makes
+its row bad, in any column. :func:`refuse_if_too_many` is the one rule for refusing a whole
+file; the :class:`RejectedFile` it raises carries every bad row, so a caller can list them.
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ from cosmo.core.errors import InputError
 from cosmo.core.records import MAX_TAIL, KnowledgeTriple
 from cosmo.core.schema import RELATION_TAIL_TYPES, RELATIONS, Behaviour
 from cosmo.core.tables import read_table
+from cosmo.core.text import control_rows
 
-__all__ = ["RowError", "ValidatedTriples", "read_triples", "validate_triples"]
+__all__ = [
+    "RejectedFile",
+    "RowError",
+    "ValidatedTriples",
+    "read_triples",
+    "refuse_if_too_many",
+    "validate_triples",
+]
 
 REQUIRED = ("behaviour", "source", "target", "relation", "tail")
 _REL_UPPER = {r.upper(): r for r in RELATIONS}
@@ -48,6 +60,29 @@ class ValidatedTriples:
     total: int = 0
 
 
+class RejectedFile(InputError):
+    """A file refused whole because too many of its rows are bad; :attr:`errors` lists them all."""
+
+    def __init__(self, message: str, *, file: str, errors: list[RowError], total: int) -> None:
+        super().__init__(message, file=file)
+        self.errors, self.total = errors, total
+
+
+def refuse_if_too_many(
+    checked: ValidatedTriples, path: Path | str, *, max_rejected: float, verb: str = "loaded"
+) -> None:
+    """Raise :class:`RejectedFile` when no row is good or more than ``max_rejected`` (a fraction) are bad."""
+    bad = len(checked.errors)
+    if checked.frame.empty or bad / max(checked.total, 1) > max_rejected:
+        first = checked.errors[0] if checked.errors else "no rows"
+        raise RejectedFile(
+            f"{bad} of {checked.total} rows are invalid (first: {first}); nothing was {verb}",
+            file=str(path),
+            errors=checked.errors,
+            total=checked.total,
+        )
+
+
 def read_triples(path: Path | str) -> ValidatedTriples:
     """Read a triples file (:func:`cosmo.core.tables.read_table`) and validate every row.
 
@@ -55,10 +90,17 @@ def read_triples(path: Path | str) -> ValidatedTriples:
         InputError: the file cannot be read whole (missing, empty, not UTF-8, a line that
             is not JSON), has no rows, or lacks a required column.
     """
-    table = read_table(path)
+    table = read_table(path, collect_text=True)
+    text = [RowError(str(path), e.line or 0, e.field or "", e.reason) for e in table.rejects]
     if table.frame.empty:
-        raise InputError("the file has no rows", file=str(path))
-    return validate_triples(table.frame, table.lines, file=str(path))
+        if not text:
+            raise InputError("the file has no rows", file=str(path))
+        return ValidatedTriples(pd.DataFrame(), text, len(text))
+    checked = validate_triples(table.frame, table.lines, file=str(path), text_checked=True)
+    if text:
+        checked.errors = sorted([*checked.errors, *text], key=lambda e: e.line)
+        checked.total += len(text)
+    return checked
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -112,8 +154,6 @@ def _check_text(df: pd.DataFrame, out: pd.DataFrame, flag: _Flags) -> None:
         r"\w", regex=True
     )
     flag(~tail_ok, "tail")
-    for c in ("source", "target", "tail"):  # the database would cut a value at a NUL byte
-        flag(out[c].str.contains("\x00", regex=False), c)
     flag((out["behaviour"] == "co_buy") & (out["source"] == out["target"]), "target")
 
 
@@ -155,13 +195,18 @@ def _check_optional(df: pd.DataFrame, out: pd.DataFrame, flag: _Flags) -> None:
     out["aliases"] = df["aliases"] if "aliases" in df.columns else None
 
 
-def _row_errors(df: pd.DataFrame, bad: pd.Series, lines: np.ndarray, file: str) -> list[RowError]:
-    """One error per bad row, worded by :class:`KnowledgeTriple` where it can."""
+def _row_errors(
+    df: pd.DataFrame, bad: pd.Series, lines: np.ndarray, file: str, worded: dict[int, str]
+) -> list[RowError]:
+    """One error per bad row: ``worded[i]`` where given, else worded by :class:`KnowledgeTriple`."""
     errors: list[RowError] = []
     bad_idx = np.flatnonzero((bad != "").to_numpy())
     records = df.to_dict("records") if len(bad_idx) else []
     for i in bad_idx:
         col = str(bad.iloc[i])
+        if int(i) in worded:
+            errors.append(RowError(file, int(lines[i]), col, worded[int(i)]))
+            continue
         msg = f"invalid value {str(df.iloc[i].get(col, ''))[:60]!r}"
         try:
             KnowledgeTriple.model_validate(
@@ -176,11 +221,22 @@ def _row_errors(df: pd.DataFrame, bad: pd.Series, lines: np.ndarray, file: str) 
     return errors
 
 
-def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> ValidatedTriples:
-    """Check every row; return normalised good rows plus one error per bad row."""
+def validate_triples(
+    df: pd.DataFrame, lines: np.ndarray, *, file: str, text_checked: bool = False
+) -> ValidatedTriples:
+    """Check every row; return normalised good rows plus one error per bad row.
+
+    ``text_checked``: the reader already refused control characters (:func:`read_triples`).
+    """
     _required(df, file)
     out = pd.DataFrame(index=df.index)
     flag = _Flags(df.index)
+    controls = {} if text_checked else control_rows(df)
+    for col in dict.fromkeys(c for c, _ in controls.values()):
+        mask = np.zeros(len(df), dtype=bool)
+        mask[[i for i, (c, _) in controls.items() if c == col]] = True
+        flag(pd.Series(mask, index=df.index), col)
+    worded = {i: found.message for i, (_, found) in controls.items()}
     _check_text(df, out, flag)
     _check_numbers(df, out, flag)
     _check_optional(df, out, flag)
@@ -189,6 +245,6 @@ def validate_triples(df: pd.DataFrame, lines: np.ndarray, *, file: str) -> Valid
     good["line"] = lines[(bad == "").to_numpy()]
     return ValidatedTriples(
         frame=good.reset_index(drop=True),
-        errors=_row_errors(df, bad, lines, file),
+        errors=_row_errors(df, bad, lines, file, worded),
         total=len(df),
     )

@@ -26,6 +26,7 @@ __all__ = [
     "finish_run",
     "graph_stats",
     "list_runs",
+    "new_run",
     "rollback_run",
 ]
 
@@ -78,6 +79,29 @@ r.counts AS counts, r.params AS params, r.started_at AS started, r.finished_at A
 r.loaded AS loaded, r.rejected AS rejected"""
 
 
+def new_run(
+    run_id: str,
+    seq: int,
+    *,
+    digest: str,
+    params: dict[str, Any],
+    total_batches: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The properties of a load run's node when it starts (status ``running``)."""
+    return {
+        "id": run_id,
+        "seq": seq,
+        "status": "running",
+        "digest": digest,
+        "params": json.dumps(params),
+        "started_at": now.isoformat(),
+        "done_batches": 0,
+        "total_batches": total_batches,
+        "counts": _dump(WriteSummary()),
+    }
+
+
 def begin_run(
     store: GraphStore, *, digest: str, params: dict[str, Any], total_batches: int
 ) -> RunInfo:
@@ -93,17 +117,10 @@ def begin_run(
     now = datetime.now(UTC)
     run_id = f"run-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     store.execute(
-        "CREATE (r:LoadRun {id: $id, seq: $seq, status: 'running', digest: $d, params: $p, started_at: $t, "
-        "done_batches: 0, total_batches: $n, counts: $c})",
-        {
-            "id": run_id,
-            "seq": seq,
-            "d": digest,
-            "p": json.dumps(params),
-            "t": now.isoformat(),
-            "n": total_batches,
-            "c": _dump(WriteSummary()),
-        },
+        "CREATE (r:LoadRun {id: $id, seq: $seq, status: $status, digest: $digest, params: $params, "
+        "started_at: $started_at, done_batches: $done_batches, total_batches: $total_batches, "
+        "counts: $counts})",
+        new_run(run_id, seq, digest=digest, params=params, total_batches=total_batches, now=now),
     )
     return RunInfo(
         run_id, seq, "running", 0, total_batches, params=params, started_at=now.isoformat()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cosmo.core.artifacts import read_candidates, write_triples
+from cosmo.core.artifacts import read_candidates, staged_outputs, write_triples
 from cosmo.core.embeddings import Embedder
 from cosmo.core.errors import InputError
 from cosmo.core.manifest import Manifest
@@ -76,18 +76,18 @@ def run_refine(
     manifest.notes.update(perplexity=use_perplexity, classifier=classifier is not None)
     result = refine(candidates, embedder=embedder, scorer=scorer, classifier=classifier, settings=s)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    triples_path = out_dir / "triples.parquet"
-    write_triples(result.triples, triples_path)
-    paths = write_funnel(
-        out_dir, result.n_input, result.reports, len(result.triples), extra={"run": result.run_id}
-    )
     manifest.count("candidates", result.n_input)
     for r in result.reports:
         manifest.count(f"after_{r.stage}", r.n_out)
     manifest.notes["run"] = result.run_id
-    manifest.write(triples_path, triples=len(result.triples))
-    return result, {"triples": triples_path, **paths}
+    with staged_outputs(out_dir) as stage:  # the triples and their reports, all or nothing
+        write_triples(result.triples, stage / "triples.parquet")
+        paths = write_funnel(
+            stage, result.n_input, result.reports, len(result.triples), extra={"run": result.run_id}
+        )
+        manifest.write(stage / "triples.parquet", triples=len(result.triples))
+    final = {k: out_dir / p.name for k, p in paths.items()}
+    return result, {"triples": out_dir / "triples.parquet", **final}
 
 
 def _labels_and_candidates(

@@ -26,6 +26,8 @@ from graphql import (
     ValidationRule,
 )
 
+from cosmo.core.text import find_control
+
 __all__ = [
     "LIST_FIELDS",
     "ApiError",
@@ -86,12 +88,10 @@ def page_args(first: int | None, after: str | None, default: int, maximum: int) 
     return skip, min(n, maximum)
 
 
-_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
-
-
 def _no_control(value: str, field: str) -> None:
-    # NUL would truncate the query text on the server; no control character is ever needed
-    if any(ch in _CONTROL for ch in value):
+    # the text rule every input follows (cosmo.core.text): NUL would truncate the query text
+    # on the server, and no other control character is ever needed
+    if find_control(value) is not None:
         raise ApiError(f"{field} contains control characters", "BAD_INPUT")
 
 

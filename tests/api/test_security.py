@@ -144,6 +144,17 @@ def test_injection_strings_in_every_argument(make_client: Any, gql: Any, graph_s
     assert out["data"]["navigate"]["knownQuery"] is False
 
 
+def test_every_argument_refuses_every_control_character(make_client: Any, gql: Any) -> None:
+    """The text rule (cosmo.core.text) on API arguments: C0 controls but TAB, LF, CR."""
+    client, _ = make_client()
+    for query, _ in FIELDS:
+        for bad in ("P1\x01", "red \x1b[31m", "a\x1fb"):
+            err = gql(client, query, {"v": bad})["errors"][0]
+            assert err["extensions"]["code"] in ("BAD_INPUT", "BAD_REQUEST"), (query, err)
+    out = gql(client, FIELDS[2][0], {"v": "tab\there"})  # TAB is text
+    assert "errors" not in out
+
+
 def test_too_long_inputs(make_client: Any, gql: Any) -> None:
     client, _ = make_client()
     out = gql(client, "query($v: String!) { searchQuery(text: $v) { key } }", {"v": "x" * 5000})

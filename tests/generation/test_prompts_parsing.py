@@ -105,3 +105,9 @@ def test_drop_copied_from_examples() -> None:
     )
     assert kept == ["campers", "parents of toddlers"]
     assert len(copied) == 2
+
+
+def test_tails_holding_a_control_character_are_dropped() -> None:
+    got = parse_numbered(" warm\x00th\n2. bell\x07 ring\n3. tab\tok\n4. fine")
+    assert got.tails == ["tab ok", "fine"]
+    assert got.dropped == {"control_character": 2}

@@ -139,3 +139,33 @@ def test_bundled_sample_is_clean() -> None:
     assert not cat.rejects and not sb.rejects and not cb.rejects
     assert len(cat.records) >= 40 and len(sb.records) >= 60 and len(cb.records) >= 35
     assert len({p.domain for p in cat.records}) >= 6
+
+
+def test_control_characters_and_conflicting_duplicates_are_listed_by_line(tmp_path: Path) -> None:
+    cat = _write(
+        tmp_path,
+        "cat.csv",
+        "product_id,title\nP1,Trail shoes\nP2,Bottle\x00 cap\nP1,Trail shoes\nP1,Road shoes\n",
+    )
+    res = ingest_files(cat, tmp_path / "out")
+    rejects = [json.loads(x) for x in res.paths["rejects"].read_text().splitlines()]
+    assert [(r["line"], r["field"]) for r in rejects] == [(3, "title"), (5, "title")]
+    assert "U+0000" in rejects[0]["reason"]
+    assert "'P1' with a different title than line 2" in rejects[1]["reason"]
+    counts = read_manifest(res.paths["catalogue"])["counts"]
+    assert counts["duplicates_dropped"] == 2 and counts["products"] == 1
+    assert counts["rejected"] == 2
+
+
+def test_a_failed_ingest_leaves_the_previous_outputs_whole(tmp_path: Path) -> None:
+    cat = _write(tmp_path, "cat.csv", CATALOGUE)
+    sb = _write(tmp_path, "sb.csv", "query,product_id\nrunning,P1\n")
+    out = tmp_path / "out"
+    first = ingest_files(cat, out, search_buy=sb)
+    assert read_manifest(first.paths["catalogue"])["artifact"] == str(out / "catalogue.parquet")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    new_cat = _write(tmp_path, "cat2.csv", "product_id,title\nP9,Something else\n")
+    unusable = _write(tmp_path, "sb2.csv", "no_such_column\nx\n")
+    with pytest.raises(InputError, match=r"sb2\.csv"):
+        ingest_files(new_cat, out, search_buy=unusable)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging left either

@@ -64,3 +64,22 @@ def graph_dump(st) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
         + [("edge", e["a"], e["t"], e["b"], norm(e["p"])) for e in edges],
         key=repr,
     )
+
+
+def assert_resumed_to(st, expected: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """After a killed load and its rerun: ``expected``'s counts (load runs aside), no
+    duplicate edge, and one load run, finished."""
+    from cosmo.kg.versions import graph_stats, list_runs
+
+    got = graph_stats(st)
+    assert got["relationships"] == expected["relationships"]
+    assert {k: v for k, v in got["nodes"].items() if k != "LoadRun"} == {
+        k: v for k, v in expected["nodes"].items() if k != "LoadRun"
+    }
+    # no duplicate edges: every (head, relation, intention) appears once
+    dup = st.query(
+        "MATCH (h)-[r]->(i:Intention) WITH h, type(r) AS t, i, count(r) AS n WHERE n > 1 "
+        "RETURN count(*) AS d"
+    )
+    assert dup == [{"d": 0}]
+    assert [r.status for r in list_runs(st)] == ["done"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmo.core.errors import GraphStoreError
+from cosmo.core.errors import GraphStoreError, InputError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,
@@ -27,6 +27,20 @@ def test_values_are_typed_as_given() -> None:
     assert encode_value(["a", 1])[0] == 5
     with pytest.raises(TypeError):
         encode_value({"a": 1})
+
+
+def test_the_encoder_refuses_control_characters_whatever_its_caller_did() -> None:
+    for bad in ("model\x00x", "esc\x1b", "us\x1f"):
+        with pytest.raises(InputError, match="control character"):
+            encode_value(bad)
+        with pytest.raises(InputError):
+            col_values(["ok", ["x", bad]])
+        with pytest.raises(InputError):
+            col_const(bad, 2)
+    assert encode_value("tab\tnl\ncr\r") == b"\x03tab\tnl\ncr\r\x00"
+    writer = BulkWriter(lambda args: None)
+    with pytest.raises(InputError, match="bulk header"):
+        writer.add_nodes("Pro\x00duct", ["a"], {})
 
 
 def test_columns_concatenate_row_by_row() -> None:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.versions import graph_stats, list_runs
+from tests.kg.conftest import assert_resumed_to
 
 
 def _env(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -107,18 +108,7 @@ def test_kill_9_mid_load_then_rerun_gives_exact_counts(
 
     out = _cosmo(graph_settings, "kg", "load", str(path), "--no-bulk", "--batch-size", "20")
     assert "resumed at batch" in out.stdout
-    got = graph_stats(store)
-    assert got["relationships"] == expected["relationships"]
-    assert {k: v for k, v in got["nodes"].items() if k != "LoadRun"} == {
-        k: v for k, v in expected["nodes"].items() if k != "LoadRun"
-    }
-    # no duplicate edges: every (head, relation, intention) appears once
-    dup = store.query(
-        "MATCH (h)-[r]->(i:Intention) WITH h, type(r) AS t, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d"
-    )
-    assert dup == [{"d": 0}]
-    runs = list_runs(store)
-    assert len(runs) == 1 and runs[0].status == "done"
+    assert_resumed_to(store, expected)
     store.clear()
 
 

@@ -15,6 +15,7 @@ from cosmo.kg.loader import load_triples_file
 from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.versions import graph_stats
 from tests.conftest import free_port
+from tests.kg.conftest import assert_resumed_to
 
 pytestmark = pytest.mark.single_backend("kills and restarts a FalkorDB server of its own")
 
@@ -57,3 +58,106 @@ def test_writes_are_logged_as_effects_and_survive_kill_9(iqa_triples, tmp_path) 
         server.stop()
     conf = (settings.state_dir / "db" / "falkordb.conf").read_text()
     assert "aof-use-rdb-preamble yes" in conf and "EFFECTS_THRESHOLD 0" in conf
+
+
+def _rewrite_aof(store: FalkorDBStore) -> None:
+    """Rewrite the append-only file now and wait until it finished, successfully."""
+    store.raw_command("BGREWRITEAOF")
+    deadline = time.monotonic() + 60
+    while True:
+        info = store.client.connection.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            assert info["aof_last_bgrewrite_status"] == "ok"
+            return
+        assert time.monotonic() < deadline, "the AOF rewrite did not finish"
+        time.sleep(0.1)
+
+
+def test_the_server_restarts_after_an_aof_rewrite_that_follows_nul_attempts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from cosmo.core.errors import InputError
+    from cosmo.core.text import find_control
+    from cosmo.kg.bulk import bulk_load_if_empty
+    from tests.kg.conftest import graph_dump
+
+    def rows(prefix: str) -> list[dict[str, str]]:
+        base = {"behaviour": "co_buy", "source": f"{prefix}A", "relation": "USED_WITH"}
+        return [
+            {**base, "target": f"{prefix}B", "tail": "a tent", "model": "m"},
+            {**base, "target": f"{prefix}C", "tail": "a stove", "model": "m\x00x"},
+            {**base, "target": f"{prefix}D", "tail": "a mat", "target_title": "D\x00title"},
+            {**base, "target": f"{prefix}E", "tail": "a lamp", "model": "bell\x07"},
+        ]
+
+    settings = Settings(state_dir=tmp_path / "state", falkordb_port=free_port(), graph="g")
+    server = EmbeddedServer(settings)
+    server.start()
+    store = FalkorDBStore.from_settings(settings)
+    try:
+        first, second = tmp_path / "bulk.jsonl", tmp_path / "more.jsonl"
+        pd.DataFrame(rows("x")).to_json(first, orient="records", lines=True)
+        pd.DataFrame(rows("y")).to_json(second, orient="records", lines=True)
+        bulk = bulk_load_if_empty(store, first, settings=settings, max_rejected=0.9)
+        assert bulk is not None and bulk.loaded_rows == 1 and len(bulk.errors) == 3
+        more = load_triples_file(store, second, max_rejected=0.9)  # the incremental path
+        assert more.loaded_rows == 1 and len(more.errors) == 3
+        with pytest.raises(InputError, match="NUL"):
+            store.execute("MATCH (p:Product {id: 'xA'}) SET p.title = $t", {"t": "a\x00b"})
+        expected, dump = graph_stats(store), graph_dump(store)
+        assert all(find_control(list(map(str, d))) is None for d in dump)
+        store.query("MATCH ()-[e]->() RETURN properties(e) AS p")  # the read that once crashed
+        _rewrite_aof(store)
+        assert b"GRAPH.EFFECT" not in _aof(settings.state_dir)  # the rewrite replaced the log
+        assert server.stop()
+        st = server.start()
+        assert st.running and st.answers
+        assert graph_stats(store) == expected and graph_dump(store) == dump
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_kill_9_of_the_server_mid_load_then_resume_gives_exact_counts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The server (not the loader) is killed halfway through a 50k-relationship load."""
+    from cosmo.bench.kg_load import synthetic
+    from cosmo.core.errors import CosmoError
+    from cosmo.kg.bulk import bulk_load_if_empty
+    from cosmo.kg.versions import list_runs
+
+    settings = Settings(state_dir=tmp_path / "state", falkordb_port=free_port(), graph="g")
+    server = EmbeddedServer(settings)
+    server.start()
+    store = FalkorDBStore.from_settings(settings)
+    ref = FalkorDBStore.from_settings(settings.model_copy(update={"graph": "reference"}))
+    try:
+        path = tmp_path / "t.parquet"
+        synthetic(50_000).to_parquet(path)
+        assert bulk_load_if_empty(ref, path, settings=settings) is not None
+        expected = graph_stats(ref)
+        assert sum(expected["relationships"].values()) >= 49_000
+        ref.clear()
+        store.setup(embedding_dim=384)
+        done = [0]
+
+        def kill_halfway(n: int) -> None:
+            done[0] += n
+            if done[0] >= 8_000 and server.status().running:
+                os.kill(server.status().pid or 0, signal.SIGKILL)
+
+        with pytest.raises(CosmoError):
+            load_triples_file(store, path, batch_size=1000, progress=kill_halfway)
+        assert not server.status().running
+        t0 = time.monotonic()
+        assert server.start().answers
+        restart = time.monotonic() - t0
+        partial = graph_stats(store)
+        assert partial != expected and list_runs(store)[0].status == "running"
+        again = load_triples_file(store, path, batch_size=1000)
+        assert again.resumed_from > 0
+        assert_resumed_to(store, expected)
+        assert restart < 60, f"the restart after kill -9 took {restart:.0f} s"
+    finally:
+        ref.close()
+        store.close()
+        server.stop()

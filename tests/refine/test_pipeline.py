@@ -82,6 +82,9 @@ def test_run_refine_writes_triples_manifest_and_funnel(
     assert manifest["counts"]["triples"] == len(frame)
     assert manifest["counts"]["candidates"] == len(small_candidates)
     assert "classifier" in manifest["inputs"]
+    # written through a staging folder (all or nothing), renamed into place, none left behind
+    assert manifest["artifact"] == str(tmp_path / "triples.parquet")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging-")]
 
 
 def test_refine_rejects_duplicate_ids(embedder, small_candidates) -> None:  # type: ignore[no-untyped-def]
