@@ -2,12 +2,13 @@
 
 Stages run in this order, each on the survivors of the previous one:
 
-1. ``genericness``  tails explaining many unrelated heads (statistics over all input)
-2. ``overlap``      copies of the query / titles / type, bad length
-3. ``perplexity``   disfluent tails (causal LM)
-4. ``similarity``   paraphrases of the input (embeddings)
-5. ``classifier``   P(plausible) below the threshold (when a classifier is given)
-6. ``resolution``   near-duplicate tails merged into canonical intentions
+1. ``validity``     tails that are no phrase: fragments, narrative, data references
+2. ``genericness``  tails explaining many unrelated heads (statistics over all input)
+3. ``overlap``      copies of the query / titles / type, bad length
+4. ``perplexity``   disfluent tails (causal LM)
+5. ``similarity``   paraphrases of the input (embeddings)
+6. ``classifier``   P(plausible) below the threshold (when a classifier is given)
+7. ``resolution``   near-duplicate tails merged into canonical intentions
 
 Survivors sharing a pair, relation and intention become one :class:`KnowledgeTriple`
 whose ``frequency`` counts them.
@@ -33,6 +34,7 @@ from cosmo.refine.perplexity import PerplexityFilter, PerplexityScorer
 from cosmo.refine.settings import RefineSettings
 from cosmo.refine.similarity import IntentionResolver, SimilarityFilter
 from cosmo.refine.stage import Dropped, Stage, StageReport, StageResult
+from cosmo.refine.validity import ValidityFilter
 
 __all__ = ["ClassifierFilter", "RefineResult", "refine"]
 
@@ -115,6 +117,7 @@ def refine(
     run_id = run_id or f"refine-{uuid.uuid4().hex[:8]}"
     _check_unique(candidates)
     stages: list[Stage] = [
+        ValidityFilter(max_words=s.validity_max_words),
         GenericnessFilter(
             min_heads=s.generic_min_heads,
             max_share=s.generic_max_share,

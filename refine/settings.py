@@ -28,6 +28,11 @@ class RefineSettings(BaseSettings):
     )
     device: str = "cpu"
 
+    # validity (runs first)
+    validity_max_words: int = Field(
+        default=10, ge=1, description="Tails longer than this many words are no phrase."
+    )
+
     # overlap with the input
     max_overlap_ratio: float = Field(
         default=90.0, ge=0, le=100, description="rapidfuzz ratio of tail vs query/title/type."

@@ -38,6 +38,7 @@ def test_demo_stage_writes_triples_and_funnel(
     data = json.loads(report.with_name("funnel.json").read_text())
     stages = [s["stage"] for s in data["stages"]]
     assert stages == [
+        "validity",
         "genericness",
         "overlap",
         "perplexity",

@@ -59,7 +59,15 @@ def test_run_refine_writes_triples_manifest_and_funnel(
         t = KnowledgeTriple.model_validate({k: v for k, v in row.items() if v is not None})
         assert t.plausibility > 0.5 and t.intention_id and t.pipeline_run == result.run_id
     stages = [r.stage for r in result.reports]
-    assert stages == ["genericness", "overlap", "similarity", "classifier", "resolution", "triples"]
+    assert stages == [
+        "validity",
+        "genericness",
+        "overlap",
+        "similarity",
+        "classifier",
+        "resolution",
+        "triples",
+    ]
     for a, b in zip(result.reports, result.reports[1:], strict=False):
         assert b.n_in == a.n_out
     assert result.reports[0].n_in == len(small_candidates)
