@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cosmo.generation.folkscope import import_intentionqa
-from cosmo.refine.validity import RULES, first_rule, validity_rules
+from cosmo.refine.validity import VALIDITY_RULES, first_rule, validity_rules
 
 LABELLER = "developer"
 QUESTION = "is this a well-formed intention phrase?"
@@ -49,7 +49,7 @@ def counts(data: Path, console: Console) -> tuple[int, int]:
     table = Table(title=f"validity stage on {len(tails):,} distinct FolkScope (relation, tail)")
     for col in ("rule", "rejected (first rule)", "fires (any)"):
         table.add_column(col, justify="right" if col != "rule" else "left")
-    for r in RULES:
+    for r in VALIDITY_RULES:
         table.add_row(r, f"{first.get(r, 0):,}", f"{anyr.get(r, 0):,}")
     rejected = len(tails) - first.get("(kept)", 0)
     table.add_row("total rejected", f"{rejected:,}", "")
@@ -87,7 +87,7 @@ def score(data: Path, sample: Path, labels: Path, out: Path | None, seed: int) -
     table = Table(title=f"blind labels ({len(rows)} tails, labeller {LABELLER})")
     for col in ("rule", "fires", "not well-formed", "precision"):
         table.add_column(col, justify="right" if col != "rule" else "left")
-    for rule in RULES:
+    for rule in VALIDITY_RULES:
         hit = [x for x in rows if rule in x["rules"]]
         bad = sum(not x["well_formed"] for x in hit)
         table.add_row(rule, str(len(hit)), str(bad), f"{bad / len(hit):.2f}" if hit else "-")

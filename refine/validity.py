@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from cosmo.core.records import Candidate
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 
-__all__ = ["RULES", "ValidityFilter", "first_rule", "validity_rules"]
+__all__ = ["VALIDITY_RULES", "ValidityFilter", "first_rule", "validity_rules"]
 
 _QUOTES = '"“”'
 
@@ -73,7 +73,7 @@ _PAIR = re.compile(
     re.IGNORECASE,
 )
 
-RULES: tuple[str, ...] = (
+VALIDITY_RULES: tuple[str, ...] = (
     "unbalanced_quotes",
     "joined_fragments",
     "narrative",
@@ -95,7 +95,7 @@ def _checks(max_words: int) -> dict[str, Callable[[str], bool]]:
 
 
 def validity_rules(tail: str, *, max_words: int = 10) -> list[str]:
-    """Every rule ``tail`` breaks, in :data:`RULES` order (empty: a well-formed phrase)."""
+    """Every rule ``tail`` breaks, in :data:`VALIDITY_RULES` order (empty: a well-formed phrase)."""
     return [name for name, check in _checks(max_words).items() if check(tail)]
 
 
@@ -129,7 +129,7 @@ class ValidityFilter:
             self.name,
             len(candidates),
             len(kept),
-            {"rules": list(RULES), "max_words": self.max_words},
+            {"rules": list(VALIDITY_RULES), "max_words": self.max_words},
             dropped,
             time.perf_counter() - t0,
         )

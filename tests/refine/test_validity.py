@@ -7,32 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cosmo.core.records import Candidate
-from cosmo.core.schema import Behaviour
 from cosmo.refine.funnel import write_funnel
-from cosmo.refine.validity import RULES, ValidityFilter, first_rule, validity_rules
-
-
-def _cand(cid: str, tail: str, relation: str = "IS_A") -> Candidate:
-    return Candidate.model_validate(
-        dict(
-            candidate_id=cid,
-            behaviour=Behaviour.CO_BUY,
-            source="P1",
-            target="P2",
-            source_title="Paracord Cord Lock",
-            target_title="Extension Cord 10 ft",
-            relation=relation,
-            tail=tail,
-            raw_output=tail,
-            prompt_version="t",
-            model="m",
-            params="{}",
-            origin="intentionqa",
-            pipeline_run="r",
-        )
-    )
-
+from cosmo.refine.validity import VALIDITY_RULES, ValidityFilter, first_rule, validity_rules
+from tests.refine.test_filters import _cand
 
 # the malformed tails the demo kept before this stage, each with the rule that rejects it
 MALFORMED = [
@@ -71,7 +48,7 @@ def test_well_formed_phrases_pass(tail: str) -> None:
 
 
 def test_every_rule_listed_once_and_too_long_follows_max_words() -> None:
-    assert len(set(RULES)) == len(RULES) == 6
+    assert len(set(VALIDITY_RULES)) == len(VALIDITY_RULES) == 6
     assert first_rule("one two three four", max_words=3) == "too_long"
     assert first_rule("one two three", max_words=3) is None
 
