@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
+    neo4j_retry_s: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "How long a Neo4j query is retried while the server is unreachable or a"
+            " transaction fails transiently (the driver's max_transaction_retry_time)."
+        ),
+    )
     neo4j_http_port: int = Field(
         default=7474, ge=1, le=65535, description="HTTP port of the Neo4j server cosmo starts."
     )

@@ -61,7 +61,12 @@ def _wrap(e: Exception, cypher: str) -> Exception:
 
 # Queries that name a label, type or property the graph does not hold yet (an empty graph,
 # a relation no load has used) are valid; the server's notices about them are noise.
-_DRIVER: dict[str, Any] = {"notifications_min_severity": "OFF"}
+def _driver_config(settings: Settings) -> dict[str, Any]:
+    """The driver options both stores use: no notifications, the configured retry time."""
+    return {
+        "notifications_min_severity": "OFF",
+        "max_transaction_retry_time": settings.neo4j_retry_s,
+    }
 
 
 _UNWIND_ROWS = re.compile(r"\s*UNWIND\s+\$rows\s+AS\s+row\b", re.IGNORECASE)
@@ -131,7 +136,9 @@ class Neo4jStore(BatchWrites, Search):
         from neo4j import GraphDatabase
 
         return cls(
-            GraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings), **_DRIVER),
+            GraphDatabase.driver(
+                settings.neo4j_uri, auth=_settings_auth(settings), **_driver_config(settings)
+            ),
             settings.neo4j_database,
         )
 
@@ -255,7 +262,9 @@ class AsyncNeo4jStore(AsyncSearch):
         from neo4j import AsyncGraphDatabase
 
         return cls(
-            AsyncGraphDatabase.driver(settings.neo4j_uri, auth=_settings_auth(settings), **_DRIVER),
+            AsyncGraphDatabase.driver(
+                settings.neo4j_uri, auth=_settings_auth(settings), **_driver_config(settings)
+            ),
             settings.neo4j_database,
         )
 

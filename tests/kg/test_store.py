@@ -52,7 +52,12 @@ def test_unreachable_server_is_a_clear_error(graph_settings) -> None:  # type: i
     port = free_port()
     s = open_store(
         graph_settings.model_copy(
-            update={"falkordb_port": port, "neo4j_uri": f"bolt://127.0.0.1:{port}"}
+            # the driver retries an unreachable server for neo4j_retry_s (30 s by default)
+            update={
+                "falkordb_port": port,
+                "neo4j_uri": f"bolt://127.0.0.1:{port}",
+                "neo4j_retry_s": 1.0,
+            }
         )
     )
     assert not s.health().ok
