@@ -13,7 +13,7 @@ their limit, so the numbers stay small however far a document would expand.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import (
@@ -44,10 +44,22 @@ class Limits:
     max_depth: int
     max_aliases: int
     max_fields: int
-    max_cost: int
-    default_page: int
-    max_page: int
+    max_cost: int = 5000
+    default_page: int = 20
+    max_page: int = 100
     list_fields: Mapping[str, str | None] = field(default_factory=dict)
+
+    def with_cost(
+        self, max_cost: int, default_page: int, max_page: int, list_fields: Mapping[str, str | None]
+    ) -> Limits:
+        """These limits with the cost estimate's: list fields multiply by their page size."""
+        return replace(
+            self,
+            max_cost=max_cost,
+            default_page=default_page,
+            max_page=max_page,
+            list_fields=list_fields,
+        )
 
 
 @dataclass(frozen=True)

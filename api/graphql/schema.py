@@ -216,14 +216,9 @@ def build_schema(settings: ApiSettings, *, metrics: Any = None) -> strawberry.Sc
     Extensions are given as factories, so each request gets its own instances (the parser
     and validation caches are shared at module level by Strawberry).
     """
-    limits = Limits(
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        max_fields=settings.max_fields,
-        max_cost=settings.max_cost,
-        default_page=settings.default_page_size,
-        max_page=settings.max_page_size,
-        list_fields=LIST_FIELDS,
+    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_fields)
+    limits = limits.with_cost(
+        settings.max_cost, settings.default_page_size, settings.max_page_size, LIST_FIELDS
     )
     # the rule class is made once: the validation cache is keyed by it
     rules: list[type[ASTValidationRule]] = [complexity_rule(limits)]

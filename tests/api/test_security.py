@@ -211,21 +211,10 @@ def test_every_write_endpoint_needs_the_key(make_client: Any, gql: Any, tmp_path
     from cosmo.refine.annotation import QUESTIONS, AnnotationStore
 
     ann = AnnotationStore(tmp_path / "labels.sqlite")
-    c = Candidate(
-        candidate_id="i1",
-        behaviour="search_buy",
-        source="winter camping",
-        target="P1",
-        relation="USED_FOR_EVE",
-        tail="camping in cold weather",
-        raw_output="camping in cold weather",
-        prompt_version="v1",
-        model="test-model",
-        params="{}",
-        origin="generated",
-        pipeline_run="run-1",
-    )
-    ann.add_items([c])
+    keys = "candidate_id behaviour source target relation tail raw_output prompt_version"
+    vals = ["i1", "search_buy", "winter camping", "P1", "USED_TO", "camp", "camp", "v1"]
+    more = {"model": "m", "params": "{}", "origin": "generated", "pipeline_run": "r1"}
+    ann.add_items([Candidate(**dict(zip(keys.split(), vals, strict=True)), **more)])
     client, _ = make_client(api_key=KEY, annotation_store=ann)
     label = {"item_id": "i1", "annotator": "alice", "answers": dict.fromkeys(QUESTIONS, True)}
     writes = [
