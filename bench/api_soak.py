@@ -35,21 +35,12 @@ ANNOTATE = (
     'mutation($s: String!) { annotate(input: {subject: $s, relation: "USED_FOR_EVE", '
     'intention: "camping in cold weather", verdict: GOOD, annotator: "soak"}) { id } }'
 )
-_LUA = """
-local bodies = {}
-for line in io.lines("%s") do bodies[#bodies + 1] = line end
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("offset", (threads - 1) * math.floor(#bodies / 2))
-end
-local n = 0
-request = function()
-  n = n + 1
-  local h = {["Content-Type"] = "application/json", ["X-API-Key"] = "%s"}
-  return wrk.format("POST", "/graphql", h, bodies[((n + offset) %% #bodies) + 1])
-end
-"""
+# bench/api.py's wrk script, with the API key on every request
+_LUA = bench._LUA.replace(
+    '{["Content-Type"] = "application/json"}',
+    '{["Content-Type"] = "application/json", ["X-API-Key"] = "%s"}',
+)
+assert _LUA.count("%s") == 2, "bench/api.py's wrk script changed"
 
 
 def rss_mib(pid: int) -> float:
