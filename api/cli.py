@@ -48,8 +48,16 @@ def serve(
         bool,
         typer.Option(help="Run the explanation worker with the generator model in the server."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Worker processes (production: one per core; each builds its own app)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve GraphQL (/graphql), the navigation page (/navigate), /healthz, /readyz, /metrics."""
+    import os
+
     import uvicorn
 
     from cosmo.api.http.serve import build_app, open_generator
@@ -57,9 +65,23 @@ def serve(
 
     core = settings_of(ctx)
     api = ApiSettings()
-    app = build_app(api, core, generator=open_generator(api, core) if explain else None)
     h, p = host or api.host, port or api.port
     console.print(f"cosmo API on http://{h}:{p}/graphql  (navigation: http://{h}:{p}/navigate)")
+    if workers > 1:
+        # each worker process builds the app from the environment (uvicorn's factory mode)
+        os.environ["COSMO_STATE_DIR"] = str(core.state_dir)
+        factory = "explaining_app_from_env" if explain else "app_from_env"
+        uvicorn.run(
+            f"cosmo.api.http.serve:{factory}",
+            factory=True,
+            workers=workers,
+            host=h,
+            port=p,
+            log_level="info",
+            access_log=False,
+        )
+        return
+    app = build_app(api, core, generator=open_generator(api, core) if explain else None)
     uvicorn.run(app, host=h, port=p, log_level="info", access_log=False)
 
 

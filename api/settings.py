@@ -30,6 +30,11 @@ class ApiSettings(BaseSettings):
     max_depth: int = Field(default=12, ge=2, le=50)
     max_aliases: int = Field(default=15, ge=1, le=1000)
     max_tokens: int = Field(default=2000, ge=50, le=100_000)
+    max_fields: int = Field(
+        default=2000,
+        ge=10,
+        description="Fields a document may expand to, fragments counted once per spread.",
+    )
     max_cost: int = Field(default=5000, ge=10, description="Estimated rows a query may ask for.")
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1, le=10_000)

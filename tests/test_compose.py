@@ -48,6 +48,8 @@ def test_services_healthchecks_and_secrets() -> None:
     deps = services["api"]["depends_on"]
     assert all(d["condition"] == "service_healthy" for d in deps.values())
     assert "--explain" in services["api"]["command"]  # the API uses the vLLM service
+    cmd = services["api"]["command"]
+    assert int(cmd[cmd.index("--workers") + 1]) > 1  # production runs several processes
     assert services["vllm"]["deploy"]["resources"]["reservations"]["devices"][0][
         "capabilities"
     ] == ["gpu"]

@@ -1,8 +1,7 @@
 """Limits that keep one request from hurting the others.
 
-* :func:`cost_rule`: a GraphQL validation rule estimating how many rows an operation asks
-  for (list fields multiply their children by their page size) and rejecting it above
-  ``max_cost``. Depth, alias and token limits come from Strawberry's own extensions.
+* :data:`LIST_FIELDS`: the list fields and the argument giving their page size, which the
+  cost limit of :mod:`cosmo.api.graphql.complexity` multiplies their children by.
 * :func:`page_args`: turns ``first``/``after`` into an offset and a size, within limits.
 The HTTP limits (body size, request time) are :class:`cosmo.api.http.limits.LimitsMiddleware`.
 """
@@ -12,19 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from typing import Any
 
-from graphql import (
-    FieldNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    IntValueNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
-)
+from graphql import GraphQLError
 
 from cosmo.core.text import find_control
 
@@ -33,7 +21,6 @@ __all__ = [
     "ApiError",
     "check_ids",
     "check_text",
-    "cost_rule",
     "decode_cursor",
     "encode_cursor",
     "page_args",
@@ -112,55 +99,3 @@ def check_ids(values: Sequence[str], field: str, maximum: int) -> list[str]:
             raise ApiError(f"{field} holds an id longer than 200 characters", "BAD_INPUT")
         _no_control(v, field)
     return list(values)
-
-
-def cost_rule(max_cost: int, default_page: int, max_page: int) -> type[ValidationRule]:
-    """A validation rule class rejecting operations whose estimated cost exceeds ``max_cost``."""
-
-    class CostLimit(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.ctx = context
-
-        def _size(self, node: FieldNode, arg: str | None) -> int:
-            if arg is None:
-                return default_page
-            for a in node.arguments or ():
-                if a.name.value == arg:
-                    if isinstance(a.value, IntValueNode):
-                        return min(max(1, int(a.value.value)), max_page)
-                    return max_page  # a variable: assume the worst
-            return default_page
-
-        def _cost(self, sel: SelectionSetNode | None, mult: int, seen: frozenset[str]) -> int:
-            if sel is None:
-                return 0
-            total = 0
-            for s in sel.selections:
-                if isinstance(s, FieldNode):
-                    name = s.name.value
-                    m = mult * self._size(s, LIST_FIELDS[name]) if name in LIST_FIELDS else mult
-                    total += m + self._cost(s.selection_set, m, seen)
-                elif isinstance(s, InlineFragmentNode):
-                    total += self._cost(s.selection_set, mult, seen)
-                elif isinstance(s, FragmentSpreadNode) and s.name.value not in seen:
-                    frag = self.ctx.get_fragment(s.name.value)
-                    if frag is not None:
-                        total += self._cost(frag.selection_set, mult, seen | {s.name.value})
-                if total > max_cost:
-                    return total
-            return total
-
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            cost = self._cost(node.selection_set, 1, frozenset())
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"query is too expensive (estimated cost over {max_cost}); "
-                        "ask for smaller pages or fewer nested lists",
-                        node,
-                        extensions={"code": "TOO_COMPLEX"},
-                    )
-                )
-
-    return CostLimit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from enum import Enum
 from typing import Any
@@ -15,6 +14,7 @@ from cosmo.api.graphql.types import Info, text_arg
 from cosmo.api.services.explain import refresh
 from cosmo.api.services.nav_store import precompute_navigation
 from cosmo.core.errors import SchemaError
+from cosmo.core.keys import key_problem
 from cosmo.core.schema import normalise_text, relation_type
 
 __all__ = ["HasApiKey", "Mutation"]
@@ -35,11 +35,9 @@ class HasApiKey(BasePermission):
                 "mutations are disabled: the server has no API key (set COSMO_API_API_KEY)"
             )
             return False
-        if not given:
-            self.message = "missing API key: send it in the X-API-Key header"
-            return False
-        if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
-            self.message = "wrong API key"
+        problem = key_problem(expected.get_secret_value(), given)
+        if problem is not None:
+            self.message = problem
             return False
         return True
 

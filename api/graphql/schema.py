@@ -10,18 +10,17 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.types.nodes import SelectedField
 
+from cosmo.api.graphql.complexity import Limits, ParseWithTokenLimit, complexity_rule
 from cosmo.api.graphql.errors import ErrorCodes
-from cosmo.api.graphql.limits import ApiError, check_ids, cost_rule
+from cosmo.api.graphql.limits import LIST_FIELDS, ApiError, check_ids
 from cosmo.api.graphql.mutations import Mutation
 from cosmo.api.graphql.navigation import Navigation, navigation
 from cosmo.api.graphql.types import (
@@ -209,25 +208,27 @@ class Query:
 
 
 def build_schema(settings: ApiSettings, *, metrics: Any = None) -> strawberry.Schema:
-    """The schema with its limits: depth, aliases, tokens, cost; parser and validation caches.
+    """The schema with its limits: tokens, then depth, aliases, size and cost; caches.
 
+    The token limit applies while parsing, before any validation rule. Depth, aliases,
+    expanded size and cost are one rule (:mod:`cosmo.api.graphql.complexity`) whose work is
+    linear in the document, so no document can hold the event loop while it is measured.
     Extensions are given as factories, so each request gets its own instances (the parser
     and validation caches are shared at module level by Strawberry).
     """
-    # rule classes are made once: the validation cache is keyed by them, and
-    # QueryDepthLimiter/MaxAliasesLimiter make a new class per instance
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-        cost_rule(settings.max_cost, settings.default_page_size, settings.max_page_size),
-    ]
+    limits = Limits(settings.max_depth, settings.max_aliases, settings.max_fields)
+    limits = limits.with_cost(
+        settings.max_cost, settings.default_page_size, settings.max_page_size, LIST_FIELDS
+    )
+    # the rule class is made once: the validation cache is keyed by it
+    rules: list[type[ASTValidationRule]] = [complexity_rule(limits)]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         extensions=[
             lambda: ErrorCodes(metrics=metrics),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: ParserCache(maxsize=512),
+            lambda: ParseWithTokenLimit(maxsize=512),
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=512),
         ],

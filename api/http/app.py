@@ -137,7 +137,8 @@ def create_app(
     app.include_router(pages_router())
     app.include_router(ops_router(services, metrics))
     if annotation_store is not None:
-        app.include_router(annotation_router(annotation_store), prefix="/annotate")
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        app.include_router(annotation_router(annotation_store, key), prefix="/annotate")
     app.state.has_annotation = annotation_store is not None
     _add_middleware(app, services, metrics)
     return app

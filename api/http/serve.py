@@ -14,7 +14,13 @@ from cosmo.generation.settings import GenerationSettings
 from cosmo.refine.annotation.settings import AnnotationSettings
 from cosmo.refine.annotation.store import AnnotationStore
 
-__all__ = ["annotation_store", "build_app", "open_generator"]
+__all__ = [
+    "annotation_store",
+    "app_from_env",
+    "build_app",
+    "explaining_app_from_env",
+    "open_generator",
+]
 
 
 def annotation_store(core: Settings) -> AnnotationStore:
@@ -43,3 +49,16 @@ def build_app(
 ) -> FastAPI:
     """The full app: graph, Redis cache and feature store, annotation page, worker."""
     return create_app(api, core=core, generator=generator, annotation_store=annotation_store(core))
+
+
+def app_from_env() -> FastAPI:
+    """The full app from the environment: the factory each worker process of
+    ``cosmo serve --workers N`` calls (uvicorn's factory mode)."""
+    core = Settings()
+    return build_app(ApiSettings(), core)
+
+
+def explaining_app_from_env() -> FastAPI:
+    """:func:`app_from_env` with the explanation worker (``cosmo serve --explain --workers N``)."""
+    core, api = Settings(), ApiSettings()
+    return build_app(api, core, generator=open_generator(api, core))

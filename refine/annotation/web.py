@@ -13,6 +13,10 @@ Mount it anywhere (the API app mounts it at ``/annotate``)::
 ``GET  /api/export``         ``?format=jsonl|csv[&annotator=]``: the labels as a file
 ``GET  /api/agreement``      kappa per question (Cohen for two annotators, Fleiss for more)
 ==========================  ==========================================================
+
+Given an ``api_key``, the writes (labels, undo) need it in ``X-API-Key`` (401 without it or
+with another); reads stay open. The page sends the key it was opened with
+(``/annotate/?key=...``).
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import json
 from importlib import resources
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from cosmo.core.errors import InputError
+from cosmo.core.keys import API_KEY_HEADER, key_problem
 from cosmo.refine.annotation.agreement import agreement
 from cosmo.refine.annotation.io import labels_to_text
 from cosmo.refine.annotation.items import QUESTION_TEXT, QUESTIONS, Label
@@ -52,9 +57,26 @@ def _page(base: str) -> str:
     return html.replace("/*CONFIG*/null", json.dumps(config))
 
 
-def create_router(store: AnnotationStore) -> APIRouter:
-    """A router serving the annotation page and its JSON API over ``store``."""
+def _writer(api_key: str | None) -> Any:
+    """A dependency refusing a write without the key (when one is configured)."""
+
+    def check(request: Request) -> None:
+        if api_key is None:
+            return
+        problem = key_problem(api_key, request.headers.get(API_KEY_HEADER))
+        if problem is not None:
+            raise HTTPException(401, problem)
+
+    return Depends(check)
+
+
+def create_router(store: AnnotationStore, api_key: str | None = None) -> APIRouter:
+    """A router serving the annotation page and its JSON API over ``store``.
+
+    With ``api_key``, saving a label and undoing one need it in ``X-API-Key``.
+    """
     router = APIRouter(tags=["annotation"])
+    writer = _writer(api_key)
 
     def bad(e: InputError) -> HTTPException:
         return HTTPException(status_code=422, detail=str(e))
@@ -74,7 +96,7 @@ def create_router(store: AnnotationStore) -> APIRouter:
         except InputError as e:
             raise bad(e) from e
 
-    @router.post("/api/labels")
+    @router.post("/api/labels", dependencies=[writer])
     def save(body: LabelIn) -> dict[str, Any]:
         unknown = set(body.answers) - set(QUESTIONS)
         missing = [q for q in QUESTIONS if q not in body.answers]
@@ -88,7 +110,7 @@ def create_router(store: AnnotationStore) -> APIRouter:
         except InputError as e:
             raise bad(e) from e
 
-    @router.post("/api/undo")
+    @router.post("/api/undo", dependencies=[writer])
     def undo(body: UndoIn) -> dict[str, Any]:
         try:
             item = store.undo(body.annotator)
@@ -121,13 +143,15 @@ def create_router(store: AnnotationStore) -> APIRouter:
     return router
 
 
-def create_app(store: AnnotationStore, prefix: str = "/annotate") -> Any:
+def create_app(
+    store: AnnotationStore, prefix: str = "/annotate", api_key: str | None = None
+) -> Any:
     """A minimal FastAPI app with only the annotation router (``cosmo annotate serve``)."""
     from fastapi import FastAPI
     from fastapi.responses import RedirectResponse
 
     app = FastAPI(title="cosmo annotation")
-    app.include_router(create_router(store), prefix=prefix)
+    app.include_router(create_router(store, api_key), prefix=prefix)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

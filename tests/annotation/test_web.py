@@ -77,3 +77,29 @@ def test_standalone_app_redirects_to_the_page(ann_store: AnnotationStore):
     c = TestClient(create_app(ann_store))
     r = c.get("/", follow_redirects=False)
     assert r.status_code in (302, 307) and r.headers["location"] == "/annotate/"
+
+
+def test_writes_need_the_key_when_one_is_configured(ann_store: AnnotationStore):
+    app = FastAPI()
+    app.include_router(create_router(ann_store, api_key="k3y"), prefix="/annotate")
+    client = TestClient(app)
+    it = client.get("/annotate/api/next", params={"annotator": "alice"}).json()["item"]
+    label = {"item_id": it["item_id"], "annotator": "alice", "answers": all_yes()}
+    for headers, problem in [({}, "missing API key"), ({"X-API-Key": "guess"}, "wrong API key")]:
+        r = client.post("/annotate/api/labels", json=label, headers=headers)
+        assert r.status_code == 401 and problem in r.json()["detail"]
+    assert ann_store.labels() == []
+    r = client.post("/annotate/api/labels", json=label, headers={"X-API-Key": "k3y"})
+    assert r.status_code == 200 and len(ann_store.labels()) == 1
+    # another client cannot take alice's label back without the key
+    for headers in ({}, {"X-API-Key": "guess"}):
+        r = client.post("/annotate/api/undo", json={"annotator": "alice"}, headers=headers)
+        assert r.status_code == 401
+    assert len(ann_store.labels()) == 1
+    r = client.post("/annotate/api/undo", json={"annotator": "alice"}, headers={"X-API-Key": "k3y"})
+    assert r.status_code == 200 and ann_store.labels() == []
+    # reads stay open; the page sends the key it was opened with
+    assert client.get("/annotate/api/progress", params={"annotator": "alice"}).status_code == 200
+    assert client.get("/annotate/api/export").status_code == 200
+    page = client.get("/annotate/", params={"key": "k3y"}).text
+    assert 'get("key")' in page and 'headers["X-API-Key"] = KEY' in page

@@ -205,6 +205,41 @@ def test_mutations_need_the_api_key(
     assert client.portal.call(redis.xlen, stream) == 1
 
 
+def test_every_write_endpoint_needs_the_key(make_client: Any, gql: Any, tmp_path: Any) -> None:
+    """The served app: both mutations and the annotation page's writes, with and without."""
+    from cosmo.core.records import Candidate
+    from cosmo.refine.annotation import QUESTIONS, AnnotationStore
+
+    ann = AnnotationStore(tmp_path / "labels.sqlite")
+    keys = "candidate_id behaviour source target relation tail raw_output prompt_version"
+    vals = ["i1", "search_buy", "winter camping", "P1", "USED_TO", "camp", "camp", "v1"]
+    more = {"model": "m", "params": "{}", "origin": "generated", "pipeline_run": "r1"}
+    ann.add_items([Candidate(**dict(zip(keys.split(), vals, strict=True)), **more)])
+    client, _ = make_client(api_key=KEY, annotation_store=ann)
+    label = {"item_id": "i1", "annotator": "alice", "answers": dict.fromkeys(QUESTIONS, True)}
+    writes = [
+        lambda h: gql(client, ANNOTATE, headers=h).get("errors", [{}])[0].get("message"),
+        lambda h: (
+            gql(client, "mutation { refreshExplanations(top: 1) { pairs } }", headers=h)
+            .get("errors", [{}])[0]
+            .get("message")
+        ),
+        lambda h: _refused(client.post("/annotate/api/labels", json=label, headers=h)),
+        lambda h: _refused(client.post("/annotate/api/undo", json={"annotator": "a"}, headers=h)),
+    ]
+    for write in writes:
+        assert write({}) == "missing API key: send it in the X-API-Key header"
+        assert write({"X-API-Key": "guess"}) == "wrong API key"
+    assert ann.labels() == []
+    for write in writes:
+        assert write({"X-API-Key": KEY}) is None
+    assert client.get("/annotate/api/progress", params={"annotator": "alice"}).status_code == 200
+
+
+def _refused(r: Any) -> str | None:
+    return None if r.status_code == 200 else (r.status_code == 401 and r.json()["detail"])
+
+
 def test_mutations_disabled_without_a_configured_key(make_client: Any, gql: Any) -> None:
     client, _ = make_client()
     out = gql(client, ANNOTATE, headers={"X-API-Key": "anything"})
