@@ -27,6 +27,10 @@ default, cycled by wrk), so the cached rows' hit rate depends on that number. Wi
 ``--zipf S`` the ``app+cache`` cells instead get a stream whose products / queries follow
 Zipf(S) over every product and query, sent to a cold cache: the hit rate is the traffic's.
 
+The ``app`` server also gets two hostile documents, ``bomb-30`` and ``bomb-300`` (``n``
+fragments each spreading the next one twice): their rows are the latency of refusing them
+(each answer is checked to be ``TOO_COMPLEX`` before the cells run).
+
 Load comes from ``wrk`` (Debian package) in another process; each cell runs
 ``--duration`` seconds after a warm-up. Reported: req/s, p50, p99, the ratio of the
 app's throughput to the ceiling's at the same concurrency, and CPU time per request of
@@ -79,6 +83,17 @@ QUERIES = {
     ),
 }
 CEILING_QUERY = "query($id: ID!) { product(id: $id) { id title } }"
+
+
+def fragment_bomb(n: int) -> str:
+    """A document whose ``n`` fragments each spread the next one twice (2^n fields)."""
+    frags = [f"fragment F{i} on Product {{ ...F{i + 1} ...F{i + 1} }}" for i in range(n - 1)]
+    frags.append(f"fragment F{n - 1} on Product {{ id title }}")
+    return '{ product(id: "p1") { ...F0 } } ' + " ".join(frags)
+
+
+# hostile documents the app must refuse (TOO_COMPLEX) in time linear in their size
+REFUSED = {f"bomb-{n}": fragment_bomb(n) for n in (30, 300)}
 
 N_PRODUCTS = 6000
 N_QUERIES = 2000
@@ -422,7 +437,8 @@ def send_all(port: int, bodies: list[str]) -> None:
             client.post("/graphql", content=b, headers={"content-type": "application/json"})
 
 
-def check_answers(port: int, bodies: list[str]) -> None:
+def check_answers(port: int, bodies: list[str], *, refused: bool = False) -> None:
+    """The first bodies answer without errors (or, ``refused``, with TOO_COMPLEX)."""
     import httpx
 
     for b in bodies[:3]:
@@ -432,7 +448,9 @@ def check_answers(port: int, bodies: list[str]) -> None:
             headers={"content-type": "application/json"},
             timeout=30,
         ).json()
-        if data.get("errors"):
+        if refused and "TOO_COMPLEX" not in json.dumps(data.get("errors")):
+            raise SystemExit(f"a hostile document was not refused: {str(data)[:200]}")
+        if not refused and data.get("errors"):
             raise SystemExit(f"query failed: {data['errors'][0]['message']}")
 
 
@@ -515,6 +533,7 @@ def main() -> None:
         ]
         if args.zipf:
             plans += [("app+cache", name, zipf_stream(q, name, args.zipf)) for name, q in ZIPF]
+        plans += [("app", name, [json.dumps({"query": doc})]) for name, doc in REFUSED.items()]
         for kind in ("ceiling", "app", "app+cache"):
             proc, port = start_server(kind, args)
             procs.append(proc)
@@ -523,7 +542,7 @@ def main() -> None:
             for k, name, bodies in plans:
                 if k != plan_kind:
                     continue
-                check_answers(port, bodies)
+                check_answers(port, bodies, refused=name in REFUSED)
                 if kind == "app+cache" and not zipf_cells:
                     send_all(port, bodies)  # a warm cache: the cells measure the steady state
                 wrk(port, bodies, 8, args.warmup, tmp)
