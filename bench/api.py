@@ -338,12 +338,28 @@ def wrk(port: int, bodies: list[str], conc: int, duration: float, tmp: Path) -> 
         f"http://127.0.0.1:{port}",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    res = parse_wrk(out)
+    return {"rps": res["rps"], "p50": res["p50"], "p99": res["p99"], "errors": res["non2xx"]}
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """What ``wrk --latency`` printed: req/s, requests, p50 and p99 (ms), non-2xx answers and
+    socket errors (connect, read, write, timeout)."""
     # anchored: the "+/- Stdev" column of the thread stats can also end in "50%" (e.g. "92.50%")
     p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "errors": float(errs.group(1)) if errs else 0.0}
+    reqs = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": rps,
+        "requests": reqs,
+        "p50": p50,
+        "p99": p99,
+        "non2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket_errors": float(sum(int(g) for g in sock.groups())) if sock else 0.0,
+    }
 
 
 def cpu_seconds(pid: int) -> float:

@@ -67,14 +67,14 @@ def one_minute(port: int, conc: int, seconds: int, tmp: Path) -> dict[str, float
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True
     ).stdout
-    p50 = bench._ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = bench._ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    reqs = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = int(non2xx.group(1)) if non2xx else 0
-    errors += sum(int(g) for g in sock.groups()) if sock else 0
-    return {"requests": reqs, "errors": errors, "p50": p50, "p99": p99}
+    res = bench.parse_wrk(out)
+    errors = int(res["non2xx"] + res["socket_errors"])
+    return {
+        "requests": int(res["requests"]),
+        "errors": errors,
+        "p50": res["p50"],
+        "p99": res["p99"],
+    }
 
 
 def main() -> None:
