@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -20,17 +19,12 @@ import httpx
 import pytest
 
 from cosmo.refine.annotation import QUESTIONS, AnnotationStore
+from tests.conftest import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def server(ann_store: AnnotationStore) -> Iterator[str]:
 
     from cosmo.refine.annotation.web import create_app
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(ann_store), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

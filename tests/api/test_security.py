@@ -5,11 +5,12 @@ started again)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from typing import Any
 
 import pytest
+
+from tests.conftest import free_port
 
 KEY = "s3cret-key"
 
@@ -295,12 +296,6 @@ def test_request_timeout(api_graph: Any, prefix: str) -> None:
         assert time.perf_counter() - t < 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 @pytest.mark.single_backend("stops and restarts a FalkorDB server of its own")
 @pytest.mark.parametrize("cache_check_s", [None, 0.2], ids=["no-cache", "response-cache"])
@@ -314,7 +309,7 @@ def test_database_outage_and_recovery(
     from cosmo.kg.falkordb_store import FalkorDBStore
     from cosmo.kg.server import EmbeddedServer
 
-    settings = Settings(state_dir=tmp_path, falkordb_port=_free_port(), graph="outage")
+    settings = Settings(state_dir=tmp_path, falkordb_port=free_port(), graph="outage")
     server = EmbeddedServer(settings)
     server.start()
     try:
