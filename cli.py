@@ -66,10 +66,10 @@ def _backend(backend: str | None) -> str | None:
     return backend
 
 
-def _server(ctx: typer.Context, backend: str | None):  # type: ignore[no-untyped-def]
+def _server(ctx: typer.Context, backend: str | None, replica_of: str | None = None):  # type: ignore[no-untyped-def]
     from cosmo.kg.factory import open_server
 
-    return open_server(settings_of(ctx), _backend(backend))
+    return open_server(settings_of(ctx), _backend(backend), replica_of=replica_of)
 
 
 @db_app.command("install")
@@ -86,9 +86,13 @@ def db_start(
         float,
         typer.Option(help="Seconds to wait (FalkorDB: for loading progress that has stalled)"),
     ] = 180.0,
+    replica_of: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of a FalkorDB primary: start a read replica of it"),
+    ] = None,
 ) -> None:
     """Start the database server (127.0.0.1 only; FalkorDB by default)."""
-    server = _server(ctx, backend)
+    server = _server(ctx, backend, replica_of)
     st = server.start(timeout=timeout, say=console.print)
     console.print(
         f"[green]{server.name} is up[/] at {st.host}:{st.port} (pid {st.pid}), "

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     falkordb_host: str = "127.0.0.1"
     falkordb_port: int = 6390
     falkordb_password: SecretStr | None = None
+    falkordb_replicas: str = Field(
+        default="",
+        pattern=r"^\s*([^,:\s]+:[0-9]{1,5}\s*(,\s*[^,:\s]+:[0-9]{1,5}\s*)*)?$",
+        description="FalkorDB read replicas (HOST:PORT,HOST:PORT) the API reads from; "
+        "writes go to falkordb_host:falkordb_port.",
+    )
 
     neo4j_uri: str = "bolt://localhost:7687"
     neo4j_user: str = "neo4j"

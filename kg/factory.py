@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cosmo.core.errors import ConfigError
 from cosmo.core.settings import Settings
 from cosmo.kg.store import AsyncGraphStore, GraphStore
 
@@ -15,8 +16,21 @@ if TYPE_CHECKING:
 __all__ = ["open_async_store", "open_server", "open_store", "start_servers"]
 
 
-def open_server(settings: Settings, backend: str | None = None) -> EmbeddedServer | Neo4jServer:
-    """The database server cosmo starts for ``backend`` (default ``settings.backend``)."""
+def open_server(
+    settings: Settings, backend: str | None = None, *, replica_of: str | None = None
+) -> EmbeddedServer | Neo4jServer:
+    """The database server cosmo starts for ``backend`` (default ``settings.backend``);
+    ``replica_of`` (``HOST:PORT``, FalkorDB only) makes it a read replica of that server."""
+    if replica_of is not None:
+        from cosmo.kg.replicas import parse_address
+        from cosmo.kg.server import EmbeddedServer
+
+        if (backend or settings.backend) == "neo4j":
+            raise ConfigError(
+                "--replica-of starts a FalkorDB replica; Neo4j read replicas are a cluster "
+                "feature (see docs/scaling.md)"
+            )
+        return EmbeddedServer(settings, replica_of=parse_address(replica_of, "--replica-of"))
     if (backend or settings.backend) == "neo4j":
         from cosmo.kg.neo4j_server import Neo4jServer
 
@@ -65,4 +79,14 @@ def open_async_store(settings: Settings) -> AsyncGraphStore:
         return AsyncNeo4jStore.from_settings(settings)
     from cosmo.kg.falkordb_store import AsyncFalkorDBStore
 
+    if settings.falkordb_replicas.strip():
+        from cosmo.kg.replicas import ReplicaReads, parse_addresses
+
+        replicas = [
+            AsyncFalkorDBStore.from_settings(
+                settings.model_copy(update={"falkordb_host": h, "falkordb_port": p})
+            )
+            for h, p in parse_addresses(settings.falkordb_replicas)
+        ]
+        return ReplicaReads(AsyncFalkorDBStore.from_settings(settings), replicas)
     return AsyncFalkorDBStore.from_settings(settings)

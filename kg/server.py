@@ -31,6 +31,7 @@ from pathlib import Path
 from cosmo.core.errors import ServerError
 from cosmo.core.settings import Settings
 from cosmo.kg.procs import log_tail, read_pid, terminate
+from cosmo.kg.replicas import replica_conf
 
 __all__ = ["EmbeddedServer", "ServerStatus"]
 
@@ -56,8 +57,9 @@ class EmbeddedServer:
 
     name = "FalkorDB"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, replica_of: tuple[str, int] | None = None) -> None:
         self.settings = settings
+        self.replica_of = replica_of
         self.data_dir = settings.data_dir.resolve()
         self.pid_file = self.data_dir / "falkordb.pid"
         self.log_file = self.data_dir / "falkordb.log"
@@ -98,6 +100,8 @@ class EmbeddedServer:
         if s.falkordb_password is not None:
             pw = s.falkordb_password.get_secret_value().replace('"', '\\"')
             lines.append(f'requirepass "{pw}"')
+        if self.replica_of is not None:
+            lines += replica_conf(*self.replica_of, s.falkordb_password)
         fd = os.open(self.conf_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("\n".join(lines) + "\n")
