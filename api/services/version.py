@@ -48,7 +48,10 @@ class GraphVersion:
     async def read(self) -> str:
         """Read the fingerprint now (raises when the database or Redis is unreachable)."""
         nodes, edges, runs = await asyncio.gather(*(self.reader.rows(q, {}) for q in FINGERPRINT))
-        stamp = await redis_call(self.redis.get(self.key)) if self.redis is not None else None
+        stamp = None
+        if self.redis is not None:  # on the primary: a paused one is waited for db_timeout_ms
+            wait = self.reader.timeout_ms / 1000 if self.reader.timeout_ms else None
+            stamp = await asyncio.wait_for(redis_call(self.redis.get(self.key)), wait)
         r = runs[0] if runs else {}
         status = ",".join(sorted(str(s) for s in r.get("status") or []))
         return (
