@@ -75,6 +75,10 @@ def load(
             )
         if report is not None:
             _print_report(report, rejects)
+            if settings.falkordb_replicas.strip():  # a first build must reach every replica
+                from cosmo.kg.replicas import check_replicas_of
+
+                check_replicas_of(settings, store, say=console.print)
             return
     with (
         Progress(

@@ -80,13 +80,8 @@ def open_async_store(settings: Settings) -> AsyncGraphStore:
     from cosmo.kg.falkordb_store import AsyncFalkorDBStore
 
     if settings.falkordb_replicas.strip():
-        from cosmo.kg.replicas import ReplicaReads, parse_addresses
+        from cosmo.kg.replicas import ReplicaReads, replica_settings
 
-        replicas = [
-            AsyncFalkorDBStore.from_settings(
-                settings.model_copy(update={"falkordb_host": h, "falkordb_port": p})
-            )
-            for h, p in parse_addresses(settings.falkordb_replicas)
-        ]
+        replicas = [AsyncFalkorDBStore.from_settings(s) for s in replica_settings(settings)]
         return ReplicaReads(AsyncFalkorDBStore.from_settings(settings), replicas)
     return AsyncFalkorDBStore.from_settings(settings)

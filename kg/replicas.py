@@ -25,9 +25,18 @@ from cosmo.kg.store import AsyncGraphStore, Health, Row
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
+    from cosmo.core.settings import Settings
     from cosmo.kg.falkordb_store import FalkorDBStore
 
-__all__ = ["ReplicaReads", "check_replicas", "parse_address", "parse_addresses", "replica_conf"]
+__all__ = [
+    "ReplicaReads",
+    "check_replicas",
+    "check_replicas_of",
+    "parse_address",
+    "parse_addresses",
+    "replica_conf",
+    "replica_settings",
+]
 
 _ADDRESS = re.compile(r"^\s*([A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:]+\]):([0-9]{1,5})\s*$")
 
@@ -43,6 +52,14 @@ def parse_address(text: str, what: str = "address") -> tuple[str, int]:
 def parse_addresses(text: str, what: str = "COSMO_FALKORDB_REPLICAS") -> list[tuple[str, int]]:
     """A comma-separated list of ``HOST:PORT`` (empty text: no replicas)."""
     return [parse_address(part, what) for part in text.split(",") if part.strip()]
+
+
+def replica_settings(settings: Settings) -> list[Settings]:
+    """``settings`` once per replica ``COSMO_FALKORDB_REPLICAS`` names, pointing at it."""
+    return [
+        settings.model_copy(update={"falkordb_host": h, "falkordb_port": p})
+        for h, p in parse_addresses(settings.falkordb_replicas)
+    ]
 
 
 def replica_conf(host: str, port: int, password: SecretStr | None) -> list[str]:
@@ -154,6 +171,20 @@ def check_replicas(
     for line in done:
         say(line)
     return done
+
+
+def check_replicas_of(
+    settings: Settings, primary: FalkorDBStore, *, say: Callable[[str], None] = print
+) -> list[str]:
+    """:func:`check_replicas` on the replicas ``COSMO_FALKORDB_REPLICAS`` names."""
+    from cosmo.kg.falkordb_store import FalkorDBStore
+
+    replicas = [FalkorDBStore.from_settings(s) for s in replica_settings(settings)]
+    try:
+        return check_replicas(primary, replicas, say=say)
+    finally:
+        for r in replicas:
+            r.close()
 
 
 def resync(primary: FalkorDBStore, replica: FalkorDBStore) -> None:

@@ -5,6 +5,8 @@ lacks the primary's graph."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,23 +21,37 @@ from cosmo.kg.replicas import _caught_up, check_replicas, parse_address, parse_a
 from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.versions import graph_stats
 from tests.conftest import free_port
+from tests.kg.test_cli import _env
 
 pytestmark = pytest.mark.single_backend("FalkorDB replication (REPLICAOF) between two servers")
+
+
+def _cosmo(settings: Settings, *args: str, **env: str) -> str:
+    """Run the ``cosmo`` CLI as a user would, on ``settings``' state dir, port and graph."""
+    out = subprocess.run(
+        [sys.executable, "-m", "cosmo.cli", *args],
+        env={**_env(settings), **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    return out.stdout
 
 
 @contextlib.contextmanager
 def replica_pair(
     tmp: Path, graph: str = "g"
 ) -> Iterator[tuple[Settings, Settings, EmbeddedServer]]:
-    """A primary and a replica of it on free loopback ports, linked; both stopped after."""
+    """A primary and a replica of it (``cosmo db start --replica-of``) on free loopback
+    ports, linked; both stopped after."""
     ps = Settings(state_dir=tmp / "primary", falkordb_port=free_port(), graph=graph)
     rs = Settings(state_dir=tmp / "replica", falkordb_port=free_port(), graph=graph)
     primary = EmbeddedServer(ps)
-    replica = open_server(rs, replica_of=f"127.0.0.1:{ps.falkordb_port}")
-    assert isinstance(replica, EmbeddedServer)
     primary.start()
     try:
-        replica.start()
+        said = _cosmo(rs, "db", "start", "--replica-of", f"127.0.0.1:{ps.falkordb_port}")
+        assert "FalkorDB is up" in said
         p, r = FalkorDBStore.from_settings(ps), FalkorDBStore.from_settings(rs)
         try:
             assert _caught_up(p, r, 60), "the replica did not link to the primary"
@@ -45,7 +61,7 @@ def replica_pair(
         yield ps, rs, primary
     finally:
         with contextlib.suppress(Exception):
-            replica.stop()
+            EmbeddedServer(rs).stop()
         primary.stop()
 
 
@@ -73,17 +89,17 @@ def test_bulk_first_build_reaches_the_replica_and_a_lagging_one_is_resynced(
     with replica_pair(tmp_path) as (ps, rs, _):
         p, r = FalkorDBStore.from_settings(ps), FalkorDBStore.from_settings(rs)
         try:
-            report = bulk_load_if_empty(p, path, settings=ps)
-            assert report is not None and report.written.relationships_created > 0
-            said: list[str] = []
-            done = check_replicas(p, [r], say=said.append)
-            assert done == said and "holds the graph" in done[0] and "resync" not in done[0]
-            assert graph_stats(r) == graph_stats(p)
+            replicas = f"127.0.0.1:{rs.falkordb_port}"
+            said = _cosmo(ps, "kg", "load", str(path), COSMO_FALKORDB_REPLICAS=replicas)
+            assert "holds the graph" in said and "resync" not in said, said
+            assert graph_stats(r) == graph_stats(p) and any(
+                graph_stats(p)["relationships"].values()
+            )
             # a replica that was cut off during a second build is resynced, and says so
             r.client.connection.execute_command("REPLICAOF", "NO", "ONE")
             p2 = FalkorDBStore(p.client, "g2")
             assert bulk_load_if_empty(p2, path, settings=ps) is not None
-            said.clear()
+            said: list[str] = []
             check_replicas(p2, [FalkorDBStore(r.client, "g2")], say=said.append, timeout_s=2)
             assert "lacks the primary's graph 'g2': resyncing it" in said[0]
             assert "resynced" in said[-1]
