@@ -1,0 +1,238 @@
+"""Benchmark: what the graph costs as it grows, on FalkorDB and Neo4j (resumable per size).
+
+    nice -n 10 python bench/scale.py [--sizes 1000000 3000000 10000000]
+                                     [--full-upto 3000000] [--backends falkordb neo4j]
+                                     [--queries 300] [--warmup 50] [--sample 20000]
+    python bench/scale.py --report docs      # table + PNG plots from the results only
+
+For each size (relationships) and backend, a fresh server of the benchmark's own (free
+ports, a temporary folder) builds the synthetic graph of ``bench/kg_traverse.py``
+(:func:`kg_traverse.demo_like`, shaped like the demo graph: Zipf–Mandelbrot product, query
+and intention popularity, titles ~80 characters, intention texts ~40; its docstring has the
+laws and the degree table is printed per size) with cosmo's first build (FalkorDB
+``GRAPH.BULK``, Neo4j ``neo4j-admin import``), and records:
+
+* ``build_s``: the first build, indexes online;
+* ``rss_mb``: the server's resident memory (``/proc/<pid>/status`` VmRSS; the JVM's for Neo4j,
+  whose heap and page cache are capped by ``--neo4j-heap``/``--neo4j-pagecache``) after the
+  build and, for full sizes, again after the queries; ``disk_mb``: its data folder;
+* for sizes up to ``--full-upto``: 2-hop, ``cobuy_explained`` and navigation p50/p99
+  (:func:`kg_traverse.measure`, one call at a time), then the incremental load rate:
+  ``--sample`` new triples of the same shape (other draws over the same products, queries and
+  intentions) loaded with ``load_triples_file`` (``UNWIND … MERGE`` batches) on top of the
+  built graph.
+
+Each (size, backend) result is one JSON in ``--out`` (default ``.cosmo/bench/scale``); a rerun
+skips those that exist, so a long run resumes where it stopped. The load average is recorded
+with each. ``--report DIR`` prints the table and writes ``DIR/scaling-time.png`` and
+``DIR/scaling-memory.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kg_load import REPO, add_backend_args, free_port, neo4j_settings, start_console
+from kg_traverse import _triples, build, degree_stats, demo_like, measure, start_nodes, stats_table
+from rich.console import Console
+from rich.table import Table
+
+from cosmo.core.settings import Settings
+from cosmo.kg.factory import open_async_store, open_store
+from cosmo.kg.loader import load_triples_file
+from cosmo.kg.neo4j_server import Neo4jServer
+from cosmo.kg.server import EmbeddedServer
+from cosmo.kg.versions import graph_stats
+
+QUERIES = ("2-hop", "cobuy_explained", "navigate")
+
+
+def rss_mb(pid: int | None) -> float | None:
+    """Resident memory of process ``pid`` in MiB (None when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def disk_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def incremental(settings: Settings, size: int, n: int, tmp: Path) -> dict[str, Any]:
+    """Load ``n`` new triples of the graph's shape on top of it; rows/s and edges created/s."""
+    path = tmp / f"sample{size}.parquet"
+    _triples(n, size, seed=size + 1).to_parquet(path)
+    store = open_store(settings)
+    try:
+        t = time.perf_counter()
+        report = load_triples_file(store, path)
+        s = time.perf_counter() - t
+    finally:
+        store.close()
+    made = report.written.relationships_created
+    return {
+        "rows": n,
+        "seconds": round(s, 1),
+        "rows_per_s": round(n / s),
+        "rels_created": made,
+        "rels_per_s": round(made / s),
+    }
+
+
+def run_one(backend: str, size: int, df: Any, path: Path, tmp: Path, args: Any) -> dict[str, Any]:
+    """Build, weigh and (for full sizes) query and grow one graph on a fresh server."""
+    if backend == "neo4j":
+        settings = neo4j_settings(
+            tmp / "neo4j", args.neo4j_lib_dir, args.neo4j_heap, args.neo4j_pagecache
+        )
+        server: Any = Neo4jServer(settings)
+    else:
+        settings = Settings(state_dir=tmp / "falkordb", falkordb_port=free_port(), graph="scale")
+        server = EmbeddedServer(settings)
+    server.start()
+    try:
+        res: dict[str, Any] = {"size": size, "backend": backend, "triples": len(df)}
+        res["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+        res["build_s"] = round(build(backend, settings, server, path), 1)
+        store = open_store(settings)
+        try:
+            res["relationships"] = sum(graph_stats(store)["relationships"].values())
+            res["nodes"] = sum(graph_stats(store)["nodes"].values())
+        finally:
+            store.close()
+        time.sleep(2)
+        res["rss_mb"] = rss_mb(server.status().pid)
+        res["disk_mb"] = disk_mb(settings.state_dir)
+        if size <= args.full_upto:
+            starts = start_nodes(df, args.warmup + args.queries, seed=size)
+            res["queries"] = asyncio.run(measure(open_async_store(settings), starts, args.warmup))
+            res["rss_after_queries_mb"] = rss_mb(server.status().pid)
+            res["incremental"] = incremental(settings, size, args.sample, tmp)
+        res["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        res["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if backend == "neo4j":
+            res["neo4j_heap"], res["neo4j_pagecache"] = args.neo4j_heap, args.neo4j_pagecache
+        return res
+    finally:
+        server.stop()
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
+
+
+def results(out: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    return sorted(rows, key=lambda r: (r["size"], r["backend"]))
+
+
+def show(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Scaling: first build, memory, queries (ms), incremental load")
+    cols = ("backend", "rels", "nodes", "build s", "RSS MiB", "disk MiB", "B/edge (RSS)")
+    cols += tuple(f"{q} {p}" for q in QUERIES for p in ("p50", "p99"))
+    cols += ("incr. rows/s", "load avg")
+    for c in cols:
+        table.add_column(c, justify="left" if c == "backend" else "right")
+    for r in rows:
+        q = r.get("queries", {})
+        inc = r.get("incremental", {})
+        per_edge = r["rss_mb"] * 2**20 / r["relationships"] if r.get("rss_mb") else None
+        table.add_row(
+            r["backend"], f"{r['relationships']:,}", f"{r['nodes']:,}", f"{r['build_s']:.1f}",
+            f"{r['rss_mb']:,.0f}" if r.get("rss_mb") else "", f"{r['disk_mb']:,.0f}",
+            f"{per_edge:.0f}" if per_edge else "",
+            *(f"{q[n][p]:.1f}" if n in q else "" for n in QUERIES for p in ("p50_ms", "p99_ms")),
+            f"{inc['rows_per_s']:,}" if inc else "",
+            f"{r['load_average'][0]:.1f}",
+        )  # fmt: skip
+    console.print(table)
+
+
+def plot(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Build time and server memory against relationships, one line per backend (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    for name, key, label in (
+        ("scaling-time.png", "build_s", "first build, s"),
+        ("scaling-memory.png", "rss_mb", "server RSS after the build, MiB"),
+    ):
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+        for backend in sorted({r["backend"] for r in rows}):
+            pts = [
+                (r["relationships"], r[key]) for r in rows if r["backend"] == backend and r.get(key)
+            ]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), marker="o", label=backend)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("relationships")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / name)
+        plt.close(fig)
+        made.append(folder / name)
+    return made
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 3_000_000, 10_000_000])
+    ap.add_argument("--full-upto", type=int, default=3_000_000, help="larger: build + RSS only")
+    ap.add_argument("--queries", type=int, default=300, help="timed calls of each query")
+    ap.add_argument("--warmup", type=int, default=50, help="untimed calls first")
+    ap.add_argument("--sample", type=int, default=20_000, help="triples of the incremental load")
+    ap.add_argument("--out", type=Path, default=REPO / ".cosmo" / "bench" / "scale")
+    ap.add_argument("--report", type=Path, help="only print the table and write plots here")
+    add_backend_args(ap)
+    args = ap.parse_args()
+    console = start_console()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.report is None:
+        for size in args.sizes:
+            todo = [b for b in args.backends if not (args.out / f"{size}-{b}.json").exists()]
+            if not todo:
+                continue
+            with tempfile.TemporaryDirectory(prefix="cosmo-scale-") as tmpd:
+                tmp = Path(tmpd)
+                df = demo_like(size)
+                path = tmp / f"t{size}.parquet"
+                df.to_parquet(path)
+                stats = degree_stats(df)
+                stats_table(console, size, stats)
+                for b in todo:
+                    console.print(f"  {size:>10,}  {b}: building ...", highlight=False)
+                    res = run_one(b, size, df, path, tmp, args)
+                    res["degrees"] = stats
+                    (args.out / f"{size}-{b}.json").write_text(json.dumps(res, indent=1))
+                    console.print(f"  {size:>10,}  {b}: {json.dumps({k: v for k, v in res.items() if k not in ('queries', 'degrees')})}", highlight=False)  # fmt: skip
+                del df
+    rows = results(args.out)
+    show(console, rows)
+    if args.report is not None:
+        args.report.mkdir(parents=True, exist_ok=True)
+        for p in plot(rows, args.report):
+            console.print(f"wrote {p}", highlight=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
