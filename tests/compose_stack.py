@@ -159,16 +159,9 @@ def compose_stack(
 ) -> Iterator[str]:
     """The compose ``api`` on the session's Neo4j (holding the API tests' sample graph), a
     password-protected Redis, and the OpenAI-compatible server at ``generator_url``."""
-    from cosmo.kg.factory import open_store
-    from tests.api.conftest import load_graph
+    from tests.api.conftest import load_sample
 
-    store = open_store(neo4j_settings)
-    try:
-        store.clear()
-        store.setup(embedding_dim=8)
-        load_graph(store)
-    finally:
-        store.close()
+    load_sample(neo4j_settings)
     secrets = {
         "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value(),
         "REDIS_PASSWORD": tokens.token_urlsafe(16),

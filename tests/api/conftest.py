@@ -77,6 +77,19 @@ def load_graph(store: Any, *, embed: bool = True) -> None:
         store.write_vectors("Product", "embedding", rows)
 
 
+def load_sample(settings: Any) -> None:
+    """Empty the graph ``settings`` name, set it up and load the sample into it."""
+    from cosmo.kg.factory import open_store
+
+    store = open_store(settings)
+    try:
+        store.clear()
+        store.setup(embedding_dim=8)
+        load_graph(store)
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="session")
 def _api_graph_session(db_settings: Any) -> Iterator[Any]:
     from cosmo.kg.factory import open_store

@@ -19,7 +19,7 @@ import pytest
 
 from cosmo.core.errors import GraphStoreError
 from cosmo.kg.neo4j_store import AsyncNeo4jStore, Neo4jStore
-from tests.api.conftest import load_graph
+from tests.api.conftest import load_sample
 from tests.api.test_schema import NAV_Q, PRODUCT_Q
 from tests.conftest import serve_app
 
@@ -82,13 +82,7 @@ def test_every_api_query_runs_in_a_read_transaction(neo4j_settings: Any) -> None
 
     from cosmo.api import ApiSettings, create_app
 
-    sync = Neo4jStore.from_settings(neo4j_settings)
-    try:
-        sync.clear()
-        sync.setup(embedding_dim=8)
-        load_graph(sync)
-    finally:
-        sync.close()
+    load_sample(neo4j_settings)
     store = AsyncNeo4jStore.from_settings(neo4j_settings)
     driver = RecordingDriver(store.driver)
     store.driver = driver  # type: ignore[assignment]

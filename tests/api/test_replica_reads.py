@@ -14,7 +14,7 @@ import pytest
 from cosmo.api import ApiSettings, create_app
 from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.replicas import ReplicaReads, _caught_up
-from tests.api.conftest import load_graph
+from tests.api.conftest import load_sample
 from tests.conftest import serve_app
 from tests.kg.test_replicas import replica_pair
 
@@ -25,10 +25,9 @@ Q = "query($id: ID!) { product(id: $id) { id title } }"
 
 def test_reads_answer_from_the_replica_while_the_primary_is_paused(tmp_path: Path) -> None:
     with replica_pair(tmp_path) as (ps, rs, primary):
+        load_sample(ps)
         p, r = FalkorDBStore.from_settings(ps), FalkorDBStore.from_settings(rs)
         try:
-            p.setup(embedding_dim=8)
-            load_graph(p)
             assert _caught_up(p, r, 30)
         finally:
             p.close()
