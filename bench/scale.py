@@ -157,26 +157,40 @@ def results(out: Path) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["size"], r["backend"]))
 
 
-def show(console: Console, rows: list[dict[str, Any]]) -> None:
+def cells(r: dict[str, Any]) -> list[str]:
+    """One result as the table's cells (empty where a size measured build and RSS only)."""
+    q, inc = r.get("queries", {}), r.get("incremental", {})
+    per_edge = r["rss_mb"] * 2**20 / r["relationships"] if r.get("rss_mb") else None
+    return [
+        r["backend"], f"{r['relationships']:,}", f"{r['nodes']:,}", f"{r['build_s']:.1f}",
+        f"{r['rss_mb']:,.0f}" if r.get("rss_mb") else "",
+        f"{r['rss_after_queries_mb']:,.0f}" if r.get("rss_after_queries_mb") else "",
+        f"{r['disk_mb']:,.0f}", f"{per_edge:.0f}" if per_edge else "",
+        *(f"{q[n][p]:.1f}" if n in q else "" for n in QUERIES for p in ("p50_ms", "p99_ms")),
+        f"{inc['rows_per_s']:,}" if inc else "", f"{inc['rels_per_s']:,}" if inc else "",
+        f"{r['load_average'][0]:.1f}",
+    ]  # fmt: skip
+
+
+COLUMNS = (
+    *("backend", "rels", "nodes", "build s", "RSS MiB", "RSS after queries", "disk MiB"),
+    "B/edge (RSS)",
+    *(f"{q} {p} ms" for q in QUERIES for p in ("p50", "p99")),
+    *("incr. rows/s", "incr. rels/s", "load avg"),
+)
+
+
+def show(console: Console, rows: list[dict[str, Any]]) -> str:
+    """Print the table; return it as Markdown too."""
     table = Table(title="Scaling: first build, memory, queries (ms), incremental load")
-    cols = ("backend", "rels", "nodes", "build s", "RSS MiB", "disk MiB", "B/edge (RSS)")
-    cols += tuple(f"{q} {p}" for q in QUERIES for p in ("p50", "p99"))
-    cols += ("incr. rows/s", "load avg")
-    for c in cols:
+    for c in COLUMNS:
         table.add_column(c, justify="left" if c == "backend" else "right")
+    md = ["| " + " | ".join(COLUMNS) + " |", "|---" + "|---:" * (len(COLUMNS) - 1) + "|"]
     for r in rows:
-        q = r.get("queries", {})
-        inc = r.get("incremental", {})
-        per_edge = r["rss_mb"] * 2**20 / r["relationships"] if r.get("rss_mb") else None
-        table.add_row(
-            r["backend"], f"{r['relationships']:,}", f"{r['nodes']:,}", f"{r['build_s']:.1f}",
-            f"{r['rss_mb']:,.0f}" if r.get("rss_mb") else "", f"{r['disk_mb']:,.0f}",
-            f"{per_edge:.0f}" if per_edge else "",
-            *(f"{q[n][p]:.1f}" if n in q else "" for n in QUERIES for p in ("p50_ms", "p99_ms")),
-            f"{inc['rows_per_s']:,}" if inc else "",
-            f"{r['load_average'][0]:.1f}",
-        )  # fmt: skip
+        table.add_row(*cells(r))
+        md.append("| " + " | ".join(cells(r)) + " |")
     console.print(table)
+    return "\n".join(md) + "\n"
 
 
 def plot(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
@@ -225,6 +239,7 @@ def main() -> None:
     add_backend_args(ap)
     args = ap.parse_args()
     console = start_console()
+    console.width = 240
     args.out.mkdir(parents=True, exist_ok=True)
     if args.report is None:
         for size in args.sizes:
@@ -246,9 +261,10 @@ def main() -> None:
                     console.print(f"  {size:>10,}  {b}: {json.dumps({k: v for k, v in res.items() if k not in ('queries', 'degrees')})}", highlight=False)  # fmt: skip
                 del df
     rows = results(args.out)
-    show(console, rows)
+    md = show(console, rows)
     if args.report is not None:
         args.report.mkdir(parents=True, exist_ok=True)
+        (args.report / "scaling-table.md").write_text(md)
         for p in plot(rows, args.report):
             console.print(f"wrote {p}", highlight=False)
 
