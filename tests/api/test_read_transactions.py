@@ -86,7 +86,9 @@ def test_every_api_query_runs_in_a_read_transaction(neo4j_settings: Any) -> None
     store = AsyncNeo4jStore.from_settings(neo4j_settings)
     driver = RecordingDriver(store.driver)
     store.driver = driver  # type: ignore[assignment]
-    app = create_app(ApiSettings(key_prefix="cosmo:readtx:"), core=neo4j_settings, store=store)
+    # what is checked is the access mode, not speed: a generous query timeout for a busy host
+    settings = ApiSettings(key_prefix="cosmo:readtx:", db_timeout_ms=60_000)
+    app = create_app(settings, core=neo4j_settings, store=store)
     with serve_app(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         for query, variables in QUERIES:
             res = client.post("/graphql", json={"query": query, "variables": variables})
