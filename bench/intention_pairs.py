@@ -23,7 +23,7 @@ Load 1 writes the first half, load 2 the second, one co-buy triple per phrase on
 product pair (``load_triples_file``, incremental path); each pair of loads runs on a fresh
 graph without matching and on another with it. Matched loads print their phases
 (``LoadReport.phases``): vectors for Intentions that have none yet, matching (embedding the
-new tails, the batched vector queries), and vectors for the load's new Intentions.
+new tails, the batched vector queries).
 """
 
 from __future__ import annotations

@@ -81,9 +81,6 @@ def load(
                 store, triples, settings=settings, max_rejected=max_rejected
             )
         if report is not None:
-            if matcher is not None:  # nothing to match in a first build; vectors for later
-                matcher.ensure_index(store)
-                matcher.embed_missing(store)
             _print_report(report, rejects)
             return
     with (

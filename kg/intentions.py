@@ -15,8 +15,9 @@ A tail that joins keeps no node of its own: its edges point at the existing id a
 Intention of the same tail type, as the ids do (``core.schema.intention_id``). Only nodes from
 earlier loads are candidates (not those of the running load, so a resumed run plans the same
 writes) and tails of one load are not matched with each other (refinement did that). Ties go
-to the smaller id, so the result is deterministic. Nodes without a vector (first builds, loads
-without matching) get one before matching (:meth:`IntentionMatcher.embed_missing`).
+to the smaller id, so the result is deterministic. Vectors are written when a later load needs
+them: a matched load first embeds the earlier Intentions that have none yet (those of the load
+before it, of first builds, of loads without matching; :meth:`IntentionMatcher.embed_missing`).
 """
 
 from __future__ import annotations
@@ -84,11 +85,16 @@ class IntentionMatcher:
     def ensure_index(self, store: GraphStore) -> None:
         store.create_vector_index("Intention", INTENTION_VECTOR, self.vectors.embedder.dim)
 
-    def embed_missing(self, store: GraphStore, *, batch_size: int = 1000) -> int:
-        """Give every Intention without a text vector one; returns how many were written."""
+    def embed_missing(
+        self, store: GraphStore, *, but_run: str | None = None, batch_size: int = 1000
+    ) -> int:
+        """Give every Intention without a text vector one (but those the run ``but_run``
+        created); returns how many were written."""
         rows = store.query(
             f"MATCH (i:Intention) WHERE i.{INTENTION_VECTOR} IS NULL "
-            "RETURN i.id AS id, i.text AS text ORDER BY id"
+            "AND coalesce(i.created_run, '') <> $run "
+            "RETURN i.id AS id, i.text AS text ORDER BY id",
+            {"run": but_run or ""},
         )
         done = 0
         for batch in batched(rows, batch_size):

@@ -120,10 +120,6 @@ def load_triples(
             progress(batch.size)
     if total is not None:  # no batch was written after planning finished
         checkpoint(store, run.id, done, report.written, total_batches=total)
-    if matcher is not None:
-        t1 = time.perf_counter()
-        matcher.embed_missing(store)  # this load's new Intentions, for the next load
-        report.phases["new intention vectors"] = time.perf_counter() - t1
     report.seconds = time.perf_counter() - t0
     finish_run(store, run.id, report.written, rejected=report.rejected, loaded=report.loaded_rows)
     return report
@@ -139,7 +135,7 @@ def _match(
     """Match the load's new tails to earlier Intentions and record the aliases on the run."""
     t0 = time.perf_counter()
     matcher.ensure_index(store)
-    matcher.embed_missing(store)  # Intentions of first builds and of loads without matching
+    matcher.embed_missing(store, but_run=run_id)  # earlier Intentions without a vector yet
     t1 = time.perf_counter()
     matching = matcher.match(store, intention_ids(good), run_id)
     record_aliases(store, run_id, matching.records())

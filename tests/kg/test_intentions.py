@@ -133,13 +133,13 @@ def test_kg_diff_lists_alias_additions(graph_settings, store, matcher, tmp_path)
     assert '"alias": "keeping warm in the winter"' in out.output
 
 
-def test_a_first_build_without_vectors_gets_them_before_matching(store, matcher, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_intentions_without_vectors_get_them_before_matching(store, matcher, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first = tmp_path / "run1.csv"
     _triples(RUN_1).to_csv(first, index=False)
-    load_triples_file(store, first)  # as a bulk first build: no vectors written
+    load_triples_file(store, first)  # as a first build or a load without matching: no vectors
     second = tmp_path / "run2.csv"
     _triples(RUN_2[:2]).to_csv(second, index=False)
     report = load_triples_file(store, second, matcher=matcher)
     assert report.aliases_added == 2 and report.written.nodes_created == 4  # products only
     missing = store.query("MATCH (i:Intention) WHERE i.text_embedding IS NULL RETURN count(i) AS n")
-    assert missing[0]["n"] == 0
+    assert missing[0]["n"] == 0  # run 1's, written by run 2, which made no Intention
