@@ -31,6 +31,7 @@ def settings_classes() -> list[type[BaseSettings]]:
     from cosmo.api.settings import ApiSettings
     from cosmo.core.settings import Settings
     from cosmo.generation.settings import GenerationSettings
+    from cosmo.kg.settings import IntentionMatchSettings
     from cosmo.refine.annotation.settings import AnnotationSettings
     from cosmo.refine.instruct.settings import InstructSettings
     from cosmo.refine.settings import RefineSettings
@@ -42,6 +43,7 @@ def settings_classes() -> list[type[BaseSettings]]:
         AnnotationSettings,
         InstructSettings,
         ApiSettings,
+        IntentionMatchSettings,
     ]
 
 

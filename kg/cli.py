@@ -58,6 +58,12 @@ def load(
         bool, typer.Option(help="Use FalkorDB's bulk path when the graph is empty")
     ] = True,
     rejects: Annotated[Path | None, typer.Option(help="Write rejected rows here (JSONL)")] = None,
+    match_intentions: Annotated[
+        bool | None,
+        typer.Option(
+            help="Join paraphrases of earlier intentions (default COSMO_INTENTION_MATCH_ENABLED)"
+        ),
+    ] = None,
 ) -> None:
     """Validate and load refined triples; idempotent, resumable after a crash."""
     from cosmo.kg.loader import load_triples_file
@@ -66,6 +72,7 @@ def load(
     store = _store(ctx)
     store.setup(embedding_dim=384)
     size = batch_size or settings.batch_size
+    matcher = _matcher(match_intentions)
     if bulk and store.backend == "falkordb":
         from cosmo.kg.bulk import bulk_load_if_empty
 
@@ -101,8 +108,22 @@ def load(
             max_rejected=max_rejected,
             progress=lambda n: bar.advance(task, n),
             on_total=lambda t: bar.update(task, total=t),
+            matcher=matcher,
         )
     _print_report(report, rejects)
+
+
+def _matcher(enabled: bool | None):  # type: ignore[no-untyped-def]
+    """The intention matcher the settings ask for (MiniLM, loaded on first use), or None."""
+    from cosmo.kg.intentions import IntentionMatcher
+    from cosmo.kg.settings import IntentionMatchSettings
+
+    conf = IntentionMatchSettings()
+    if not (conf.enabled if enabled is None else enabled):
+        return None
+    from cosmo.core.embeddings import SentenceTransformerEmbedder
+
+    return IntentionMatcher(SentenceTransformerEmbedder(), threshold=conf.threshold)
 
 
 def _write_rejects(errors, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -134,6 +155,7 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
     console.print(
         f"[green]✓[/] run {report.run_id} (version {report.seq}{resumed}): {report.loaded_rows} of {report.rows} rows "
         f"loaded in {report.seconds:.1f} s; nodes +{w.nodes_created}, relationships +{w.relationships_created}"
+        + (f", aliases +{report.aliases_added}" if getattr(report, "aliases_added", 0) else "")
     )
     if report.errors:
         console.print(f"[yellow]{len(report.errors)} rows rejected[/] (not loaded):")

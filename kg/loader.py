@@ -23,11 +23,12 @@ from cosmo.core.manifest import file_digest
 from cosmo.core.schema import query_key
 from cosmo.core.text import control_rows
 from cosmo.kg.batches import Planned, run_batches
-from cosmo.kg.planner import iter_plan, none_if_missing
+from cosmo.kg.intentions import IntentionMatcher, Matching
+from cosmo.kg.planner import intention_ids, iter_plan, none_if_missing
 from cosmo.kg.queries import Q_CO_BUY, Q_PRODUCTS, Q_QUERIES, Q_SEARCH_BUY
 from cosmo.kg.store import GraphStore, WriteSummary
 from cosmo.kg.validate import RowError, read_triples, refuse_if_too_many
-from cosmo.kg.versions import begin_run, checkpoint, finish_run
+from cosmo.kg.versions import begin_run, checkpoint, finish_run, record_aliases
 
 __all__ = ["LoadReport", "load_behaviour", "load_triples", "load_triples_file"]
 
@@ -49,6 +50,7 @@ class LoadReport:
     resumed_from: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, where measured
+    aliases_added: int = 0  # tails matched to existing Intentions (kg.intentions)
 
     @property
     def rejected(self) -> int:
@@ -66,10 +68,17 @@ def load_triples(
     total_rows: int | None = None,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
+    matcher: IntentionMatcher | None = None,
 ) -> LoadReport:
-    """Write validated triples (from :func:`~cosmo.kg.validate.validate_triples`)."""
+    """Write validated triples (from :func:`~cosmo.kg.validate.validate_triples`).
+
+    With a ``matcher``, tails that paraphrase an Intention of an earlier load join it
+    (:mod:`cosmo.kg.intentions`); the run records the aliases that adds.
+    """
     t0 = time.perf_counter()
     run_params = {"batch_size": batch_size, "file": source, "rows": len(good)}
+    if matcher is not None:
+        run_params["intention_threshold"] = matcher.threshold
     # the number of batches is known once planning (on the batch thread) is done
     run = begin_run(store, digest=digest or "inline", params=run_params, total_batches=0)
     report = LoadReport(
@@ -84,7 +93,12 @@ def load_triples(
     )
     report.written += run.counts
     params = {"run": run.id, "seq": run.seq, "now": datetime.now(UTC).isoformat()}
-    steps = ((st.cypher, st.rows) for st in iter_plan(good)) if len(good) else iter(())
+    matching = (
+        _match(store, good, run.id, matcher, report.phases) if matcher and len(good) else None
+    )
+    report.aliases_added = len(matching.additions) if matching else 0
+    plan = iter_plan(good, matching)
+    steps = ((st.cypher, st.rows) for st in plan) if len(good) else iter(())
     total: int | None = None
     done = run.done_batches
     for event in run_batches(
@@ -111,6 +125,24 @@ def load_triples(
     return report
 
 
+def _match(
+    store: GraphStore,
+    good: pd.DataFrame,
+    run_id: str,
+    matcher: IntentionMatcher,
+    phases: dict[str, float],
+) -> Matching:
+    """Match the load's new tails to earlier Intentions and record the aliases on the run."""
+    t0 = time.perf_counter()
+    matcher.ensure_index(store)
+    matcher.embed_missing(store, but_run=run_id)  # earlier Intentions without a vector yet
+    t1 = time.perf_counter()
+    matching = matcher.match(store, intention_ids(good), run_id)
+    record_aliases(store, run_id, matching.records())
+    phases.update({"earlier intention vectors": t1 - t0, "matching": time.perf_counter() - t1})
+    return matching
+
+
 def load_triples_file(
     store: GraphStore,
     path: Path,
@@ -119,6 +151,7 @@ def load_triples_file(
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
     max_rejected: float = 1.0,
+    matcher: IntentionMatcher | None = None,
 ) -> LoadReport:
     """Validate a triples file, then load its good rows. Bad rows are reported, not loaded.
 
@@ -129,7 +162,10 @@ def load_triples_file(
     path = Path(path)
     checked = read_triples(path)
     refuse_if_too_many(checked, path, max_rejected=max_rejected)
-    digest = json.dumps({"file": file_digest(path), "batch": batch_size})
+    key: dict[str, object] = {"file": file_digest(path), "batch": batch_size}
+    if matcher is not None:  # matching changes the plan, so a resume must match alike
+        key["intention_threshold"] = matcher.threshold
+    digest = json.dumps(key)
     return load_triples(
         store,
         checked.frame,
@@ -140,6 +176,7 @@ def load_triples_file(
         total_rows=checked.total,
         progress=progress,
         on_total=on_total,
+        matcher=matcher,
     )
 
 

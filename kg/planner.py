@@ -18,7 +18,7 @@ each knowledge step also carries its data column-wise for the bulk path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ import pandas as pd
 
 from cosmo.core.schema import intention_id, query_key
 from cosmo.kg.batches import LazyRows
+from cosmo.kg.intentions import Matching
 from cosmo.kg.queries import (
     Q_CO_BUY,
     Q_INTENTIONS,
@@ -36,7 +37,7 @@ from cosmo.kg.queries import (
     knowledge_query,
 )
 
-__all__ = ["WriteStep", "iter_plan", "none_if_missing", "plan_writes"]
+__all__ = ["WriteStep", "intention_ids", "iter_plan", "none_if_missing", "plan_writes"]
 
 
 @dataclass(frozen=True)
@@ -135,13 +136,17 @@ def _with_intention_ids(g: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
-def _intentions(g: pd.DataFrame) -> WriteStep:
-    """One row per intention: its first tail as text, the other spellings as aliases."""
+def _intentions(g: pd.DataFrame, known: Mapping[str, str] | None = None) -> WriteStep:
+    """One row per intention: its first tail as text, the other spellings as aliases.
+
+    ``known``: ids of existing Intentions the load's tails were matched to, with their texts
+    (:mod:`cosmo.kg.intentions`); every tail of such an id becomes an alias of that text."""
+    known = known or {}
     ints = g[["iid", "tail", "tail_type", "aliases"]].sort_values(["iid", "tail"], kind="stable")
     first = ints.drop_duplicates("iid")
     forms = ints.drop_duplicates(["iid", "tail"])
     # aliases: the other spellings of an intention, and any given; most intentions have none
-    several = forms["iid"].duplicated(keep=False)
+    several = forms["iid"].duplicated(keep=False) | forms["iid"].isin(list(known))
     extra: dict[str, set[str]] = {}
     for iid, tail in zip(forms.loc[several, "iid"], forms.loc[several, "tail"], strict=True):
         extra.setdefault(iid, set()).add(tail)
@@ -152,9 +157,9 @@ def _intentions(g: pd.DataFrame) -> WriteStep:
     rows = [
         {
             "id": iid,
-            "text": t,
+            "text": known.get(iid, t),
             "tail_type": tt,
-            "aliases": sorted(extra[iid] - {t}) if iid in extra else [],
+            "aliases": sorted(extra[iid] - {known.get(iid, t)}) if iid in extra else [],
         }
         for iid, t, tt in zip(first["iid"], first["tail"], first["tail_type"], strict=True)
     ]
@@ -272,17 +277,25 @@ def _knowledge(g: pd.DataFrame, sb: pd.Series) -> Iterator[WriteStep]:
         )
 
 
-def iter_plan(good: pd.DataFrame) -> Iterator[WriteStep]:
+def intention_ids(good: pd.DataFrame) -> pd.DataFrame:
+    """The triples' ``iid``, ``tail`` and ``tail_type`` (the intention each one points at)."""
+    return _with_intention_ids(good[["intention_id", "tail", "tail_type"]].copy())
+
+
+def iter_plan(good: pd.DataFrame, matching: Matching | None = None) -> Iterator[WriteStep]:
     """Turn validated triples into (query, rows) steps, aggregated and deterministically ordered.
 
     A generator: the loader sends the first steps while the later ones are being planned.
+    ``matching`` sends tails matched to existing Intentions there (:mod:`cosmo.kg.intentions`).
     """
     g, sb = _prepared(good)
     yield _products(g, sb)
     if sb.any():
         yield _queries(g, sb)
     g = _with_intention_ids(g)
-    yield _intentions(g)
+    if matching is not None and matching.remap:
+        g["iid"] = g["iid"].map(matching.remap).fillna(g["iid"])
+    yield _intentions(g, matching.texts if matching else None)
     yield from _behaviour_edges(g, sb)
     yield from _knowledge(g, sb)
 

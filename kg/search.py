@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Protocol
 
 from cosmo.core.errors import InputError
 from cosmo.core.schema import NODE_KEYS, label
-from cosmo.kg.store import BatchWrites, Row, WriteSummary
+from cosmo.kg.store import BatchWrites, Row, WriteSummary, batched
 
 __all__ = [
     "FALKORDB",
@@ -44,6 +44,9 @@ __all__ = [
 
 FULLTEXT_PROPERTIES: dict[str, str] = {"Product": "title", "Intention": "text", "Query": "text"}
 """The property of each label that has a full-text index (see the setup modules)."""
+
+Keyed = Iterable[tuple[str, Sequence[float]]]
+"""``(source id, vector)`` pairs."""
 
 _PROP = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$")
 
@@ -80,6 +83,14 @@ class Dialect:
 
     def vector_call(self, lbl: str, prop: str) -> str:
         """``CALL ... YIELD node, score`` for the ``$n`` nodes nearest to ``o.<prop>``."""
+        return self.nearest_call(lbl, prop, f"o.{prop}")
+
+    def vector_param(self, expr: str) -> str:
+        """A list-of-floats parameter as the database's query vector."""
+        raise NotImplementedError
+
+    def nearest_call(self, lbl: str, prop: str, vector: str) -> str:
+        """``CALL ... YIELD node, score`` for the ``$n`` nodes nearest to the expression ``vector``."""
         raise NotImplementedError
 
     def cosine(self, score: float) -> float:
@@ -117,8 +128,11 @@ class _FalkorDB(Dialect):
     def set_vector(self, lbl: str, key: str, prop: str) -> str:
         return f"MATCH (n:{lbl} {{{key}: row.id}}) SET n.{prop} = vecf32(row.v)"
 
-    def vector_call(self, lbl: str, prop: str) -> str:
-        return f"CALL db.idx.vector.queryNodes('{lbl}', '{prop}', $n, o.{prop}) YIELD node, score"
+    def vector_param(self, expr: str) -> str:
+        return f"vecf32({expr})"
+
+    def nearest_call(self, lbl: str, prop: str, vector: str) -> str:
+        return f"CALL db.idx.vector.queryNodes('{lbl}', '{prop}', $n, {vector}) YIELD node, score"
 
     def cosine(self, score: float) -> float:
         return 1.0 - score  # FalkorDB reports the cosine distance
@@ -170,9 +184,12 @@ class _Neo4j(Dialect):
             f"CALL db.create.setNodeVectorProperty(n, '{prop}', row.v)"
         )
 
-    def vector_call(self, lbl: str, prop: str) -> str:
+    def vector_param(self, expr: str) -> str:
+        return expr
+
+    def nearest_call(self, lbl: str, prop: str, vector: str) -> str:
         return (
-            f"CALL db.index.vector.queryNodes('{lbl.lower()}_{prop}', $n, o.{prop}) "
+            f"CALL db.index.vector.queryNodes('{lbl.lower()}_{prop}', $n, {vector}) "
             "YIELD node, score"
         )
 
@@ -194,14 +211,22 @@ NEO4J: Dialect = _Neo4j()
 
 
 def _vector_search(
-    dialect: Dialect, lbl: str, prop: str, k: int, returns: str | None
+    dialect: Dialect, lbl: str, prop: str, k: int, returns: str | None, *, by: str = "node"
 ) -> tuple[str, int]:
+    """The query for the nodes nearest to each node of ``$ids`` (``by="node"``) or to each
+    vector of ``$rows`` (``by="vector"``: rows ``{s: source, v: vector}``)."""
     lbl, key = _node(lbl)
     prop = property_name(prop)
-    cypher = (
-        f"UNWIND $ids AS k MATCH (o:{lbl} {{{key}: k}}) WHERE o.{prop} IS NOT NULL "
-        f"{dialect.vector_call(lbl, prop)} WITH k, node, score WHERE node.{key} <> k "
-        f"RETURN k AS source, node.{key} AS id, score" + (f", {returns} AS node" if returns else "")
+    if by == "node":
+        head = (
+            f"UNWIND $ids AS k MATCH (o:{lbl} {{{key}: k}}) WHERE o.{prop} IS NOT NULL "
+            f"{dialect.vector_call(lbl, prop)} WITH k, node, score WHERE node.{key} <> k "
+        )
+    else:
+        vector = dialect.vector_param("row.v")
+        head = f"UNWIND $rows AS row {dialect.nearest_call(lbl, prop, vector)} WITH row.s AS k, node, score "
+    cypher = f"{head}RETURN k AS source, node.{key} AS id, score" + (
+        f", {returns} AS node" if returns else ""
     )
     # a few more than k: an index may briefly hold a rewritten vector twice
     return cypher, 2 * int(k) + 10
@@ -293,6 +318,23 @@ class Search:
         each row, so the neighbours' properties come back in the same round trip."""
         cypher, n = _vector_search(self.dialect, lbl, prop, k, returns)
         rows = self.query(cypher, {"ids": list(dict.fromkeys(ids)), "n": n}, timeout_ms=timeout_ms)
+        return _nearest(self.dialect, rows, k)
+
+    def vector_nearest(
+        self: _Sync, lbl: str, prop: str, vectors: Keyed, k: int, **opts: Any
+    ) -> list[Row]:
+        """For each ``(source, vector)`` the ``k`` nodes of ``lbl`` nearest to that vector by
+        ``prop``: rows ``{source, id, score}`` (cosine similarity, best first, ties by id;
+        plus ``node`` as in :meth:`vector_search` when ``returns`` is given), ``batch_size``
+        (500) vectors per round trip."""
+        returns, size = opts.pop("returns", None), int(opts.pop("batch_size", 500))
+        if opts:
+            raise TypeError(f"unexpected arguments: {sorted(opts)}")
+        cypher, n = _vector_search(self.dialect, lbl, prop, k, returns, by="vector")
+        rows: list[Row] = []
+        for batch in batched(vectors, size):
+            params = {"rows": [{"s": s, "v": [float(x) for x in v]} for s, v in batch], "n": n}
+            rows += self.query(cypher, params)
         return _nearest(self.dialect, rows, k)
 
     def fulltext_search(

@@ -137,6 +137,21 @@ class GraphStore(Protocol):
         """Nodes of ``lbl`` matching any word of ``text`` in full text: rows ``{id, score}``."""
         ...
 
+    def vector_nearest(
+        self,
+        lbl: str,
+        prop: str,
+        vectors: Iterable[tuple[str, Sequence[float]]],
+        k: int,
+        *,
+        returns: str | None = None,
+        batch_size: int = 500,
+    ) -> list[Row]:
+        """Per ``(source, vector)`` the ``k`` nodes of ``lbl`` nearest to it by ``prop``: rows
+        ``{source, id, score}`` (cosine similarity, best first; ``node`` as in
+        :meth:`vector_search`), batched."""
+        ...
+
     def setup(self, *, embedding_dim: int | None = None) -> list[str]:
         """Create constraints and indexes (idempotent); return the statements run."""
         ...

@@ -27,6 +27,7 @@ __all__ = [
     "graph_stats",
     "list_runs",
     "new_run",
+    "record_aliases",
     "rollback_run",
 ]
 
@@ -160,6 +161,24 @@ def finish_run(
     )
 
 
+def record_aliases(store: GraphStore, run_id: str, additions: list[dict[str, Any]]) -> None:
+    """Keep on the run the aliases its tails added to earlier Intentions (``kg diff`` lists
+    them, rollback takes them back). A resumed run keeps what its first attempt recorded."""
+    store.execute(
+        "MATCH (r:LoadRun {id: $id}) SET r.aliases_added = coalesce(r.aliases_added, $a)",
+        {"id": run_id, "a": json.dumps(additions)},
+    )
+
+
+def _alias_additions(store: GraphStore, lo: int, hi: int) -> list[dict[str, Any]]:
+    rows = store.query(
+        "MATCH (r:LoadRun) WHERE r.seq > $lo AND r.seq <= $hi AND r.status <> 'rolled_back' "
+        "AND r.aliases_added IS NOT NULL RETURN r.id AS run, r.aliases_added AS a ORDER BY r.seq",
+        {"lo": lo, "hi": hi},
+    )
+    return [{**a, "run": r["run"]} for r in rows for a in json.loads(r["a"])]
+
+
 def list_runs(store: GraphStore) -> list[RunInfo]:
     return [_info(r) for r in store.query(f"MATCH (r:LoadRun) RETURN {_RUN_FIELDS} ORDER BY r.seq")]
 
@@ -205,12 +224,15 @@ def diff_runs(store: GraphStore, a: str, b: str, *, examples: int = 5) -> dict[s
                 "r.created_run AS run ORDER BY head, tail LIMIT $k",
                 {"lo": lo, "hi": hi, "k": examples},
             )
+    aliases = _alias_additions(store, lo, hi)
     return {
         "from": {"run": ra.id, "seq": ra.seq},
         "to": {"run": rb.id, "seq": rb.seq},
         "added": added,
         "total_added": sum(added.values()),
         "examples": samples,
+        "aliases_added": len(aliases),
+        "alias_examples": aliases[:examples],
     }
 
 
@@ -231,6 +253,16 @@ def rollback_run(store: GraphStore, run: str) -> WriteSummary:
             f"MATCH (n:{lbl}) WHERE n.created_run = $run OPTIONAL MATCH (n)-[e]-() "
             "WITH n, count(e) AS deg WHERE deg = 0 DELETE n",
             {"run": info.id},
+        )
+    taken = [
+        {"i": a["intention"], "a": a["alias"]}
+        for a in _alias_additions(store, info.seq - 1, info.seq)
+    ]
+    if taken:
+        total += store.execute(
+            "UNWIND $rows AS row MATCH (i:Intention {id: row.i}) "
+            "SET i.aliases = [a IN i.aliases WHERE a <> row.a]",
+            {"rows": taken},
         )
     store.execute("MATCH (r:LoadRun {id: $id}) SET r.status = 'rolled_back'", {"id": info.id})
     total.rows.clear()
