@@ -131,6 +131,12 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
         f"[green]✓[/] run {report.run_id} (version {report.seq}{resumed}): {report.loaded_rows} of {report.rows} rows "
         f"loaded in {report.seconds:.1f} s; nodes +{w.nodes_created}, relationships +{w.relationships_created}"
     )
+    d = report.derived
+    if d.queries:
+        console.print(
+            f"derived query intentions ({d.queries} queries affected): +{d.added}, "
+            f"{d.kept} kept, -{d.removed}"
+        )
     if report.errors:
         console.print(f"[yellow]{len(report.errors)} rows rejected[/] (not loaded):")
         for e in report.errors[:10]:
