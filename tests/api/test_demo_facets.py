@@ -92,7 +92,7 @@ def test_demo_navigation_page_facets_narrow(
         return int(text.split()[0]) if "products for" in text else -1
 
     with serve_app(create_app(ApiSettings(key_prefix=prefix), core=graph_settings)) as url:
-        wait = WebDriverWait(browser, 30)
+        wait = WebDriverWait(browser, 90)  # the first request also warms the app up
         browser.get(f"{url}/navigate")
         browser.find_element(By.ID, "q").send_keys("newborn essentials")
         browser.find_element(By.ID, "search").click()
