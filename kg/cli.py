@@ -157,6 +157,12 @@ def _print_report(report, rejects: Path | None) -> None:  # type: ignore[no-unty
         f"loaded in {report.seconds:.1f} s; nodes +{w.nodes_created}, relationships +{w.relationships_created}"
         + (f", aliases +{report.aliases_added}" if getattr(report, "aliases_added", 0) else "")
     )
+    d = report.derived
+    if d.queries:
+        console.print(
+            f"derived query intentions ({d.queries} queries affected): +{d.added}, "
+            f"{d.kept} kept, -{d.removed}"
+        )
     if report.errors:
         console.print(f"[yellow]{len(report.errors)} rows rejected[/] (not loaded):")
         for e in report.errors[:10]:

@@ -23,6 +23,7 @@ from cosmo.core.manifest import file_digest
 from cosmo.core.schema import query_key
 from cosmo.core.text import control_rows
 from cosmo.kg.batches import Planned, run_batches
+from cosmo.kg.derived import DerivedCounts, refresh_derived
 from cosmo.kg.intentions import IntentionMatcher, Matching
 from cosmo.kg.planner import intention_ids, iter_plan, none_if_missing
 from cosmo.kg.queries import Q_CO_BUY, Q_PRODUCTS, Q_QUERIES, Q_SEARCH_BUY
@@ -51,6 +52,7 @@ class LoadReport:
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, where measured
     aliases_added: int = 0  # tails matched to existing Intentions (kg.intentions)
+    derived: DerivedCounts = field(default_factory=DerivedCounts)  # derived query edges
 
     @property
     def rejected(self) -> int:
@@ -120,6 +122,8 @@ def load_triples(
             progress(batch.size)
     if total is not None:  # no batch was written after planning finished
         checkpoint(store, run.id, done, report.written, total_batches=total)
+    # the query → intention edges derived from what this load taught about bought products
+    report.derived = refresh_derived(store, run.id, run.seq, params["now"])
     report.seconds = time.perf_counter() - t0
     finish_run(store, run.id, report.written, rejected=report.rejected, loaded=report.loaded_rows)
     return report

@@ -41,6 +41,7 @@ import pyarrow as pa
 from cosmo.core.errors import InputError, ServerError
 from cosmo.core.text import CONTROL_CHARACTERS, refuse_control
 from cosmo.kg.bulk import _LABEL, _NODE_COLS, _edge_props
+from cosmo.kg.derived import all_queries, refresh_derived
 from cosmo.kg.loader import LoadReport
 from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
@@ -331,11 +332,13 @@ def neo4j_first_build(
         # CSV has no empty array; the incremental loader gives an intention without aliases []
         store.execute("MATCH (i:Intention) WHERE i.aliases IS NULL SET i.aliases = []")
         store.setup(embedding_dim=384)
+        derived = refresh_derived(store, run["id"], 1, run["started_at"], all_queries(store))
     finally:
         store.close()
     t4 = time.perf_counter()
     report = LoadReport(run["id"], 1, str(path), checked.total, len(checked.frame),
                         checked.errors, counts, batches=0)  # fmt: skip
+    report.derived = derived
     report.phases = {"read+validate+plan": t1 - t0, "csv": t2 - t1, "import": t3 - t2,
                      "start+indexes": t4 - t3}  # fmt: skip
     report.seconds = t4 - t0

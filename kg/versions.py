@@ -225,10 +225,16 @@ def diff_runs(store: GraphStore, a: str, b: str, *, examples: int = 5) -> dict[s
                 {"lo": lo, "hi": hi, "k": examples},
             )
     aliases = _alias_additions(store, lo, hi)
+    derived = store.query(
+        "MATCH (h:Query)-[r]->(i:Intention) WHERE r.created_seq > $lo AND r.created_seq <= $hi "
+        "AND r.derived_from IS NOT NULL RETURN type(r) AS rel, count(r) AS n",
+        {"lo": lo, "hi": hi},
+    )
     return {
         "from": {"run": ra.id, "seq": ra.seq},
         "to": {"run": rb.id, "seq": rb.seq},
         "added": added,
+        "derived_added": {r["rel"]: int(r["n"]) for r in derived if r["n"]},
         "total_added": sum(added.values()),
         "examples": samples,
         "aliases_added": len(aliases),

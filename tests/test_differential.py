@@ -29,10 +29,10 @@ import pytest
 from graphql import OperationType, parse
 
 from cosmo.core.settings import Settings
-from cosmo.core.tables import read_table
 from cosmo.cypher import saved_queries
 from cosmo.kg.factory import open_store
 from tests.api.conftest import load_graph
+from tests.api.test_demo_facets import load_demo
 from tests.conftest import wipe
 
 API_TESTS = Path(__file__).resolve().parent / "api"
@@ -59,16 +59,10 @@ def normalise(value: Any) -> Any:
 
 
 def _load(settings: Settings, demo: Path) -> None:
-    from cosmo.kg.loader import load_behaviour, load_triples_file
-
     store = open_store(settings)
     try:
         store.setup(embedding_dim=8)
-        frames = {k: read_table(demo / "ingest" / f"{k}.parquet").frame
-                  for k in ("catalogue", "search_buy", "co_buy")}  # fmt: skip
-        load_behaviour(store, products=frames["catalogue"], search_buy=frames["search_buy"],
-                       co_buy=frames["co_buy"])  # fmt: skip
-        load_triples_file(store, demo / "refine" / "triples.parquet")
+        load_demo(store, demo)
         load_graph(store)  # the API tests' sample, with its 8-d product vectors
     finally:
         store.close()

@@ -35,6 +35,9 @@ class FacetValue:
     intention: Intention
     count: int
     selected: bool
+    score: float = strawberry.field(
+        default=0.0, description="Coverage of the result products × typicality × specificity."
+    )
 
 
 @strawberry.type
@@ -91,7 +94,8 @@ class Navigation:
         got = cache.get(ck) if cache is not None else None
         pre = self._pre
         if got is None and pre is not None and pre.covers(size, s.facet_products):
-            got = group_facets(pre.facet_rows, self.selected_intentions, size)
+            n = len(pre.candidates.products[: s.facet_products])
+            got = group_facets(pre.facet_rows, self.selected_intentions, size, n)
         if got is None:
             c: Candidates = await self._task
             got = await facets(
@@ -112,6 +116,7 @@ class Navigation:
                         intention=Intention.from_row(v.intention),
                         count=v.count,
                         selected=v.selected,
+                        score=v.score,
                     )
                     for v in f.values
                 ],

@@ -3,11 +3,13 @@
 Navigation follows COSMO's Figure 9: a query's candidate products are those bought for it
 (``SEARCH_BUY``) and those sharing an intention with it; selecting intentions keeps the
 products that have every selected one; facets are the candidates' intentions grouped by
-relation and tail type, with product counts.
+relation and tail type, with product counts, ranked by :func:`facet_score` (coverage of the
+result products × typicality × specificity); a value every result product has is left out.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ __all__ = [
     "TTLCache",
     "candidates",
     "facet_rows",
+    "facet_score",
     "facets",
     "group_facets",
     "relevance",
@@ -83,6 +86,7 @@ class FacetValue:
     intention: Row
     count: int
     selected: bool
+    score: float = 0.0  # facet_score: coverage × typicality × specificity
 
 
 @dataclass
@@ -169,39 +173,79 @@ async def facet_rows(reader: GraphReader, product_ids: Sequence[str], top: int) 
     """The ``top`` most frequent (relation, intention) pairs of ``product_ids``, in a total order.
 
     The order (count, intention id, relation) is total, so the rows for a smaller ``top``
-    are a prefix of these: a precomputed read serves every size it covers exactly.
+    are a prefix of these: a precomputed read serves every size it covers exactly. Each row
+    also carries ``ty``, the mean typicality of its product edges, and ``df``, how many
+    products of the whole graph have the intention (for :func:`facet_score`).
     """
     if not product_ids:
         return []
     # one (product, relation, intention) edge exists at most once, so count(*) counts products
     return await reader.rows(
         "UNWIND $ids AS k MATCH (p:Product {id: k})-[r]->(i:Intention) "
-        "WITH type(r) AS relation, i, count(*) AS n ORDER BY n DESC, i.id, relation LIMIT $top "
-        "RETURN relation, n, i.id AS id, i.text AS text, i.tail_type AS tail_type",
+        "WITH type(r) AS relation, i, count(*) AS n, "
+        "avg(coalesce(r.typicality, r.plausibility, 1.0)) AS ty "
+        "ORDER BY n DESC, i.id, relation LIMIT $top "
+        "OPTIONAL MATCH (o:Product)-[]->(i) "
+        "WITH relation, i, n, ty, count(DISTINCT o) AS df "
+        "RETURN relation, n, i.id AS id, i.text AS text, i.tail_type AS tail_type, ty, df "
+        "ORDER BY n DESC, id, relation",
         {"ids": list(product_ids), "top": top},
     )
 
 
-def group_facets(rows: Sequence[Row], selected: Sequence[str], per_facet: int) -> list[Facet]:
-    """Group facet rows by (relation, tail type), ``per_facet`` values each, largest first."""
+def facet_score(n: int, n_products: int, typicality: float | None, df: int | None) -> float:
+    """How much a facet value is worth clicking: coverage × typicality × specificity.
+
+    * coverage = ``n / n_products``, the share of the result products that have the intention;
+    * typicality = the mean typicality of those products' edges to it (plausibility where an
+      edge has none, else 1);
+    * specificity = ``1 / (1 + ln df)``, ``df`` being the number of products in the whole graph
+      with the intention: 1 for an intention of one product, 0.30 for one of ten.
+    """
+    coverage = n / n_products if n_products else 0.0
+    ty = 1.0 if typicality is None else float(typicality)
+    specificity = 1.0 / (1.0 + math.log(max(int(df or 0), n, 1)))
+    return coverage * ty * specificity
+
+
+def group_facets(
+    rows: Sequence[Row], selected: Sequence[str], per_facet: int, n_products: int | None = None
+) -> list[Facet]:
+    """Group facet rows by (relation, tail type), ``per_facet`` values each, best first.
+
+    Values are ranked by :func:`facet_score`, facets by their best value. A value that every
+    one of ``n_products`` (two or more) result products has would not narrow them, so it is
+    left out unless it is selected.
+    """
     chosen = set(selected)
+    rows = rows[: facet_row_limit(per_facet)]
+    total = n_products if n_products is not None else max((int(r["n"]) for r in rows), default=0)
+    scored = []
+    for r in rows:
+        n, sel = int(r["n"]), r["id"] in chosen
+        if total >= 2 and n >= total and not sel:
+            continue
+        score = facet_score(n, total, r.get("ty"), r.get("df"))
+        scored.append((-score, r["id"], r["relation"], r, score))
     groups: dict[tuple[str, str], Facet] = {}
-    for r in rows[: facet_row_limit(per_facet)]:
+    for _, _, _, r, score in sorted(scored, key=lambda x: x[:3]):
         i = {"id": r["id"], "text": r["text"], "tail_type": r["tail_type"]}
         g = groups.setdefault(
             (r["relation"], i["tail_type"] or ""), Facet(r["relation"], i["tail_type"] or "")
         )
         if len(g.values) < per_facet:
-            g.values.append(FacetValue(i, int(r["n"]), i["id"] in chosen))
-    return sorted(groups.values(), key=lambda f: (-f.count, f.relation, f.tail_type))
+            g.values.append(FacetValue(i, int(r["n"]), i["id"] in chosen, round(score, 6)))
+    return sorted(
+        groups.values(), key=lambda f: (-f.values[0].score, -f.count, f.relation, f.tail_type)
+    )
 
 
 async def facets(
     reader: GraphReader, product_ids: Sequence[str], selected: Sequence[str], per_facet: int
 ) -> list[Facet]:
-    """Intentions of ``product_ids`` grouped by (relation, tail type), largest first."""
+    """Intentions of ``product_ids`` grouped by (relation, tail type), best first."""
     rows = await facet_rows(reader, product_ids, facet_row_limit(per_facet))
-    return group_facets(rows, selected, per_facet)
+    return group_facets(rows, selected, per_facet, len(set(product_ids)))
 
 
 @dataclass(frozen=True)

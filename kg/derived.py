@@ -1,0 +1,169 @@
+"""Derived query → intention edges: what the products bought for a query are for.
+
+COSMO generates knowledge for search-buy pairs (query + purchased product → intention). Where
+that knowledge is absent for a query, or was filtered out, the query still has the
+intentions of the products bought after it. For a query *q*, a relation *R* and an
+intention *i*, the derived edge ``(q)-[R]->(i)`` has the weight
+
+    w(q, R, i) = Σ_p count(q, p) · typicality(p, R, i)  /  Σ_p count(q, p)
+
+over the products *p* bought for *q* (``SEARCH_BUY.count``; an edge without typicality counts
+its plausibility, else 1). Only a query with no knowledge edge of its own (one with behaviour
+pairs in ``sources``: generated or imported for its search-buy pairs) gets derived edges; when
+it gains one, its derived edges go. Derived edges carry ``derived_from`` (the product ids the weight
+came from) and ``model = 'derived'``, with the weight as ``typicality`` and the count-weighted
+plausibility as ``plausibility``; a derived edge that gains a behaviour pair of its own stops
+being derived.
+
+:func:`refresh_derived` runs at the end of every load (:func:`cosmo.kg.loader.load_triples`)
+for the queries whose bought products' knowledge that load touched. Edges are merged, not
+recreated: a reload of the same file changes nothing, and a new derived edge gets the load's
+``created_run``/``created_seq``, so ``cosmo kg diff`` lists it (and ``rollback`` removes it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from cosmo.core.schema import RELATIONS, relation_type
+from cosmo.kg.store import GraphStore
+
+__all__ = [
+    "DERIVED_MODEL",
+    "DerivedCounts",
+    "affected_queries",
+    "all_queries",
+    "refresh_derived",
+]
+
+DERIVED_MODEL = "derived"
+
+_AFFECTED = (
+    "MATCH (p:Product)-[r]->(:Intention) WHERE r.updated_run = $run "
+    "WITH DISTINCT p MATCH (q:Query)-[:SEARCH_BUY]->(p) RETURN DISTINCT q.key AS key"
+)
+_BOUGHT = (
+    "UNWIND $keys AS k MATCH (q:Query {key: k})-[s:SEARCH_BUY]->(p:Product) "
+    "RETURN k, p.id AS p, coalesce(s.count, 1) AS c"
+)
+_PRODUCT_EDGES = (
+    "UNWIND $ids AS pid MATCH (p:Product {id: pid})-[r]->(i:Intention) "
+    "RETURN pid AS p, type(r) AS rel, i.id AS i, r.typicality AS ty, r.plausibility AS pl"
+)
+_QUERY_EDGES = (
+    "UNWIND $keys AS k MATCH (q:Query {key: k})-[r]->(i:Intention) "
+    "RETURN k, type(r) AS rel, i.id AS i, r.derived_from AS df, size(r.sources) AS n"
+)
+
+
+@dataclass
+class DerivedCounts:
+    """What one refresh did: queries looked at, derived edges added, updated and removed."""
+
+    queries: int = 0
+    by_relation: dict[str, int] = field(default_factory=dict)  # added, per relation
+    added: int = 0
+    kept: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def affected_queries(store: GraphStore, run_id: str) -> list[str]:
+    """Keys of the queries whose bought products gained or reinforced knowledge in ``run_id``."""
+    return sorted(r["key"] for r in store.query(_AFFECTED, {"run": run_id}))
+
+
+def all_queries(store: GraphStore) -> list[str]:
+    """Every query's key (a first build from scratch affects them all)."""
+    return sorted(r["key"] for r in store.query("MATCH (q:Query) RETURN q.key AS key"))
+
+
+def _wanted(store: GraphStore, keys: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(query, relation, intention) → the derived edge's weight, plausibility and products."""
+    bought = store.query(_BOUGHT, {"keys": keys})
+    edges: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    ids = sorted({r["p"] for r in bought})
+    for r in store.query(_PRODUCT_EDGES, {"ids": ids}) if ids else []:
+        edges[r["p"]].append(r)
+    total: dict[str, float] = defaultdict(float)
+    for b in bought:
+        total[b["k"]] += float(b["c"])
+    acc: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for b in bought:
+        c = float(b["c"])
+        for e in edges[b["p"]]:
+            ty = e["ty"] if e["ty"] is not None else e["pl"] if e["pl"] is not None else 1.0
+            pl = e["pl"] if e["pl"] is not None else 1.0
+            a = acc.setdefault((b["k"], e["rel"], e["i"]), {"w": 0.0, "pl": 0.0, "from": set()})
+            a["w"] += c * float(ty) / total[b["k"]]
+            a["pl"] += c * float(pl) / total[b["k"]]
+            a["from"].add(b["p"])
+    return acc
+
+
+def _write(store: GraphStore, rel: str, cypher: str, rows: list[dict[str, Any]], **p: Any) -> None:
+    if rows:
+        for _ in store.write_batches(cypher.format(rel=relation_type(rel)), rows, extra=p):
+            pass
+
+
+_MERGE = """UNWIND $rows AS row
+MATCH (q:Query {{key: row.q}})
+MATCH (i:Intention {{id: row.i}})
+MERGE (q)-[r:{rel}]->(i)
+ON CREATE SET r.created_run = $run, r.created_seq = $seq, r.created_at = $now,
+    r.sources = [], r.frequency = 0, r.model = $model, r.pipeline_run = $model
+SET r.derived_from = row.from, r.typicality = row.w, r.plausibility = row.pl"""
+_DROP = """UNWIND $rows AS row
+MATCH (q:Query {{key: row.q}})-[r:{rel}]->(i:Intention {{id: row.i}})
+WHERE size(r.sources) = 0 DELETE r"""
+_PROMOTE = """UNWIND $rows AS row
+MATCH (q:Query {{key: row.q}})-[r:{rel}]->(i:Intention {{id: row.i}})
+SET r.derived_from = null"""
+
+
+def refresh_derived(
+    store: GraphStore, run_id: str, seq: int, now: str, keys: list[str] | None = None
+) -> DerivedCounts:
+    """Recompute the derived edges of ``keys`` (default: the queries ``run_id`` affected)."""
+    keys = affected_queries(store, run_id) if keys is None else sorted(set(keys))
+    out = DerivedCounts(queries=len(keys))
+    if not keys:
+        return out
+    have = {(r["k"], r["rel"], r["i"]): r for r in store.query(_QUERY_EDGES, {"keys": keys})}
+    direct = {k for (k, _, _), e in have.items() if int(e["n"] or 0) > 0}
+    wanted = {t: a for t, a in _wanted(store, keys).items() if t[0] not in direct}
+    plan: dict[str, dict[str, list[dict[str, Any]]]] = {
+        rel: {"merge": [], "drop": [], "promote": []} for rel in RELATIONS
+    }
+    for (k, rel, i), e in have.items():
+        own = int(e["n"] or 0) > 0
+        if own and e["df"] is not None:
+            plan[rel]["promote"].append({"q": k, "i": i})
+        elif not own and (k, rel, i) not in wanted:
+            plan[rel]["drop"].append({"q": k, "i": i})
+    for (k, rel, i), a in sorted(wanted.items()):
+        e = have.get((k, rel, i))
+        row = {"q": k, "i": i, "w": round(a["w"], 6), "pl": round(a["pl"], 6)}
+        plan[rel]["merge"].append({**row, "from": sorted(a["from"])})
+        if e is None:
+            out.added += 1
+            out.by_relation[rel] = out.by_relation.get(rel, 0) + 1
+        else:
+            out.kept += 1
+    extra = {"run": run_id, "seq": seq, "now": now, "model": DERIVED_MODEL}
+    for rel, p in plan.items():
+        _write(store, rel, _MERGE, p["merge"], **extra)
+        _write(store, rel, _DROP, p["drop"])
+        _write(store, rel, _PROMOTE, p["promote"])
+        out.removed += len(p["drop"])
+    store.execute(
+        "MATCH (r:LoadRun {id: $id}) SET r.derived = $d",
+        {"id": run_id, "d": json.dumps(out.as_dict(), sort_keys=True)},
+    )
+    return out

@@ -1,0 +1,106 @@
+"""Derived query → intention edges: recomputed by every load for what it affects, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from cosmo.kg.loader import load_behaviour, load_triples_file
+from cosmo.kg.versions import diff_runs
+from tests.kg.conftest import graph_dump
+
+PRODUCTS = [("P1", "sleeping bag"), ("P2", "tent"), ("P3", "socks"), ("P4", "beanie")]
+SEARCH_BUY = [("winter camping", "P1", 3), ("winter camping", "P2", 1), ("warm socks", "P3", 2)]
+COLS = ["behaviour", "source", "target", "relation", "tail", "plausibility", "typicality"]
+
+
+def _file(rows: list[tuple[Any, ...]], path: Path) -> Path:
+    pd.DataFrame(rows, columns=COLS).to_csv(path, index=False)
+    return path
+
+
+def _derived(store: Any) -> dict[tuple[str, str, str], tuple[float, list[str]]]:
+    rows = store.query(
+        "MATCH (q:Query)-[r]->(i:Intention) WHERE r.derived_from IS NOT NULL "
+        "RETURN q.key AS q, type(r) AS rel, i.text AS tail, r.typicality AS w, "
+        "r.derived_from AS src, r.model AS model"
+    )
+    assert all(r["model"] == "derived" for r in rows)
+    return {(r["q"], r["rel"], r["tail"]): (round(r["w"], 4), sorted(r["src"])) for r in rows}
+
+
+@pytest.fixture
+def behaviour(store: Any) -> Any:
+    load_behaviour(
+        store,
+        products=pd.DataFrame(
+            [(p, t.title(), t, "outdoors") for p, t in PRODUCTS],
+            columns=["product_id", "title", "product_type", "domain"],
+        ),
+        search_buy=pd.DataFrame(SEARCH_BUY, columns=["query", "product_id", "count"]),
+    )
+    return store
+
+
+def test_loads_derive_query_edges_idempotently_and_diff_shows_them(
+    behaviour: Any, tmp_path: Path
+) -> None:
+    store = behaviour
+    a = _file(
+        [
+            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+            ("co_buy", "P1", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
+            ("search_buy", "warm socks", "P3", "USED_IN_BODY", "cold feet", 0.9, 0.9),
+        ],
+        tmp_path / "a.csv",
+    )
+    ra = load_triples_file(store, a)
+    # winter camping has no knowledge of its own: it gets its bought products' intentions,
+    # weighted by purchases (P1 bought 3 times, P2 once) and typicality; warm socks has its own
+    want = {
+        ("winter camping", "USED_FOR_EVE", "camping in cold weather"): (0.8, ["P1", "P2"]),
+        ("winter camping", "CAPABLE_OF", "keeping the head warm"): (0.3, ["P1"]),
+    }
+    assert _derived(store) == want
+    assert ra.derived.added == 2 and ra.derived.queries == 2  # both bought a changed product
+    # the same file again changes nothing
+    before = graph_dump(store)
+    again = load_triples_file(store, a)
+    assert graph_dump(store) == before and again.derived.added == 0
+    assert diff_runs(store, ra.run_id, again.run_id)["derived_added"] == {}
+
+    b = _file([("co_buy", "P2", "P3", "USED_TO", "go hiking", 0.8, 0.6)], tmp_path / "b.csv")
+    rb = load_triples_file(store, b)
+    assert _derived(store)[("winter camping", "USED_TO", "go hiking")] == (0.15, ["P2"])
+    d = diff_runs(store, again.run_id, rb.run_id)
+    assert d["derived_added"] == {"USED_TO": 1} and d["added"]["USED_TO"] == 3
+    run = store.query("MATCH (r:LoadRun {id: $id}) RETURN r.derived AS d", {"id": rb.run_id})
+    assert '"added": 1' in run[0]["d"]
+
+    # generated knowledge for the query itself replaces what was derived
+    c = _file(
+        [
+            (
+                "search_buy",
+                "winter camping",
+                "P1",
+                "USED_FOR_EVE",
+                "camping in cold weather",
+                0.9,
+                0.9,
+            )
+        ],
+        tmp_path / "c.csv",
+    )
+    rc = load_triples_file(store, c)
+    assert _derived(store) == {} and rc.derived.removed == 2
+    own = store.query(
+        "MATCH (:Query {key: 'winter camping'})-[r]->(i:Intention) "
+        "RETURN i.text AS tail, r.sources AS s"
+    )
+    assert [(r["tail"], r["s"]) for r in own] == [
+        ("camping in cold weather", ["sb:winter camping|P1"])
+    ]
