@@ -19,7 +19,7 @@ None and the caller answers that request with the normal executor, which formats
 from __future__ import annotations
 
 import asyncio
-import inspect
+import types
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +42,9 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.types.nodes import convert_selections
 
 __all__ = ["Plan", "PlanCache", "prepare"]
+
+
+_AWAITABLE = (types.CoroutineType, asyncio.Future)
 
 
 class _Fallback(Exception):
@@ -78,6 +81,9 @@ class _Field:
     args: dict[str, str]  # GraphQL argument name -> Python parameter name
     kind: Any  # the field's GraphQL output type, wrappers included
     children: list[_Field] = field(default_factory=list)
+    is_async: bool = False  # a resolver in this field or below it
+    leaf: Callable[[Any], Any] | None = None  # a scalar or enum field: its serialiser
+    nonnull: bool = False
 
 
 def _unsupported(node: Any) -> bool:
@@ -116,6 +122,10 @@ def _compile_fields(schema: Any, parent: GraphQLObjectType, selection_set: Any) 
             f.children = _compile_fields(schema, named, node.selection_set)
         elif not isinstance(named, GraphQLScalarType | GraphQLEnumType):
             raise _Fallback(f"abstract type {named}")
+        f.is_async = resolver is not None or any(c.is_async for c in f.children)
+        f.nonnull = isinstance(f.kind, GraphQLNonNull)
+        if f.kind is named or (f.nonnull and f.kind.of_type is named):
+            f.leaf = None if f.children or isinstance(named, GraphQLObjectType) else named.serialize
         out.append(f)
     return out
 
@@ -164,10 +174,32 @@ class Plan:
             return None
 
 
+def _plain_object(fields: list[_Field], source: Any) -> dict[str, Any]:
+    """An object whose fields and their fields have no resolver: attributes all the way."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        value = getattr(source, f.python_name)
+        if value is None:
+            if f.nonnull:
+                raise _Fallback(f"null in non-null {f.key}")
+            out[f.key] = None
+        elif f.leaf is not None:
+            done = f.leaf(value)
+            if done is Undefined or done is None:
+                raise _Fallback(f"{f.key} does not serialise")
+            out[f.key] = done
+        else:
+            out[f.key] = _complete(f, f.kind, value, None, None)
+    return out
+
+
 async def _object(fields: list[_Field], source: Any, context: Any, variables: Any) -> Any:
     out: dict[str, Any] = {}
     pending: list[tuple[str, Any]] = []
     for f in fields:
+        if not f.is_async:
+            out[f.key] = _plain_object([f], source)[f.key]
+            continue
         if f.resolver is None:
             value = getattr(source, f.python_name)
         else:
@@ -177,7 +209,7 @@ async def _object(fields: list[_Field], source: Any, context: Any, variables: An
                 kwargs[f.info_name] = _Info(context, [f.node], variables.coerced)
             value = f.resolver(source, **kwargs)
         done = _complete(f, f.kind, value, context, variables)
-        if inspect.isawaitable(done):
+        if isinstance(done, _AWAITABLE):
             pending.append((f.key, done))
             out[f.key] = None
         else:
@@ -190,7 +222,7 @@ async def _object(fields: list[_Field], source: Any, context: Any, variables: An
 
 
 def _complete(f: _Field, kind: Any, value: Any, context: Any, variables: Any) -> Any:
-    if inspect.isawaitable(value):
+    if isinstance(value, _AWAITABLE):
         return _later(f, kind, value, context, variables)
     if isinstance(kind, GraphQLNonNull):
         if value is None:
@@ -202,10 +234,12 @@ def _complete(f: _Field, kind: Any, value: Any, context: Any, variables: Any) ->
         if isinstance(value, str | bytes | dict):
             raise _Fallback(f"{f.key} is not a list")
         items = [_complete(f, kind.of_type, v, context, variables) for v in value]
-        if any(inspect.isawaitable(i) for i in items):
+        if any(isinstance(i, _AWAITABLE) for i in items):
             return _gather_list(items)
         return items
     if isinstance(kind, GraphQLObjectType):
+        if not f.is_async or (f.resolver is not None and not any(c.is_async for c in f.children)):
+            return _plain_object(f.children, value)
         return _object(f.children, value, context, variables)
     serialised = kind.serialize(value)
     if serialised is Undefined or serialised is None:
@@ -215,13 +249,13 @@ def _complete(f: _Field, kind: Any, value: Any, context: Any, variables: Any) ->
 
 async def _later(f: _Field, kind: Any, value: Any, context: Any, variables: Any) -> Any:
     done = _complete(f, kind, await value, context, variables)
-    return await done if inspect.isawaitable(done) else done
+    return await done if isinstance(done, _AWAITABLE) else done
 
 
 async def _gather_list(items: list[Any]) -> list[Any]:
-    awaited = await asyncio.gather(*(i for i in items if inspect.isawaitable(i)))
+    awaited = await asyncio.gather(*(i for i in items if isinstance(i, _AWAITABLE)))
     it = iter(awaited)
-    return [next(it) if inspect.isawaitable(i) else i for i in items]
+    return [next(it) if isinstance(i, _AWAITABLE) else i for i in items]
 
 
 class PlanCache:
