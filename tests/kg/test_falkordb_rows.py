@@ -40,7 +40,7 @@ def test_compact_rows_match_the_client(falkordb_settings: Any) -> None:
                 for q in QUERIES:
                     theirs = _rows(await graph.ro_query(q))
                     out.append((await st.query(q), theirs))
-                with pytest.raises(Exception, match="(?i)unknown function|not defined"):
+                with pytest.raises(Exception, match=r"(?i)unknown function|not defined"):
                     await st.query("RETURN no_such_function(1) AS x")
                 return out
             finally:
