@@ -51,6 +51,11 @@ class ApiSettings(BaseSettings):
     response_cache_size: int = Field(
         default=4096, ge=0, description="Answers of query operations kept in memory; 0 = off."
     )
+    prepared_plans: int = Field(
+        default=512,
+        ge=0,
+        description="Query documents answered through a prepared plan (graphql/plan.py); 0 = off.",
+    )
     response_cache_check_s: float = Field(
         default=1.0, ge=0, description="How often the graph version is re-read; 0 = every request."
     )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cosmo.core.errors import GraphStoreError, StoreUnavailable
+from cosmo.kg.falkordb_rows import compact_rows
 from cosmo.kg.search import FALKORDB, AsyncSearch, Dialect, Search
 from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, refuse_nul
 
@@ -345,7 +346,18 @@ class AsyncFalkorDBStore(AsyncSearch):
         refuse_nul(params)
         try:
             graph = await self._graph()
-            res = await graph.ro_query(cypher, dict(params or {}), timeout=timeout_ms)
+            # the command ro_query sends, with rows parsed by compact_rows where it can
+            cmd = ["GRAPH.RO_QUERY", graph.name, graph._build_params_header(dict(params or {}))]
+            cmd[-1] += cypher
+            cmd += ["--compact"] + ([] if timeout_ms is None else ["timeout", int(timeout_ms)])
+            response = await graph.execute_command(*cmd)
+            rows = compact_rows(response)
+            if rows is not None:
+                return rows
+            from falkordb.asyncio.query_result import QueryResult
+
+            res = QueryResult(graph)
+            await res.parse(response)
         except Exception as e:
             raise _wrap(e, cypher) from e
         return _rows(res)

@@ -25,7 +25,18 @@ if TYPE_CHECKING:
 __all__ = ["AsyncNeo4jStore", "Neo4jStore", "positional"]
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    # by exact type: scalars, lists and maps (most of every result) cost one set lookup
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is list:
+        return list(map(_plain, value))
+    if kind is dict:
+        return dict(zip(value, map(_plain, value.values()), strict=True))
     from neo4j.graph import Node, Path, Relationship
 
     if isinstance(value, Node):
@@ -37,10 +48,8 @@ def _plain(value: Any) -> Any:
             "nodes": [dict(n) for n in value.nodes],
             "edges": [_plain(r) for r in value.relationships],
         }
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | dict):
+        return _plain(list(value) if isinstance(value, list) else dict(value))
     if hasattr(value, "to_native"):
         return value.to_native()
     return value
@@ -155,7 +164,7 @@ class Neo4jStore(BatchWrites, Search):
             )
         except Exception as e:
             raise _wrap(e, cypher) from e
-        return [{k: _plain(r[k]) for k in keys} for r in records]
+        return [dict(zip(keys, map(_plain, r.values()), strict=True)) for r in records]
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
         refuse_nul(params)
@@ -194,7 +203,7 @@ class Neo4jStore(BatchWrites, Search):
             relationships_created=c.relationships_created,
             relationships_deleted=c.relationships_deleted,
             properties_set=c.properties_set,
-            rows=[{k: _plain(r[k]) for k in keys} for r in records],
+            rows=[dict(zip(keys, map(_plain, r.values()), strict=True)) for r in records],
         )
 
     def setup(self, *, embedding_dim: int | None = None) -> list[str]:
@@ -281,7 +290,7 @@ class AsyncNeo4jStore(AsyncSearch):
             )
         except Exception as e:
             raise _wrap(e, cypher) from e
-        return [{k: _plain(r[k]) for k in keys} for r in records]
+        return [dict(zip(keys, map(_plain, r.values()), strict=True)) for r in records]
 
     async def health(self) -> Health:
         t = time.perf_counter()

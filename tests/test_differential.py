@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from graphql import OperationType, parse
 
@@ -208,3 +209,68 @@ def test_every_api_test_query_answers_alike(both: dict[str, Settings]) -> None:
     finally:
         for c in clients.values():
             c.__exit__(None, None, None)
+
+
+def _plan_counts(client: Any) -> dict[str, float]:
+    found = re.findall(r'cosmo_api_prepared_plans_total\{result="(\w+)"\} ([\d.]+)',
+                       client.get("/metrics").text)  # fmt: skip
+    return {k: float(v) for k, v in found}
+
+
+def _sample(settings: Settings) -> Settings:
+    wipe(settings)
+    store = open_store(settings)
+    try:
+        store.setup(embedding_dim=8)
+        load_graph(store)  # the graph the API tests' queries are written for
+    finally:
+        store.close()
+    return settings
+
+
+def test_prepared_plans_answer_like_the_executor(
+    falkordb_settings: Settings, neo4j_settings: Settings
+) -> None:
+    """Each API test query, answered by its prepared plan and by the normal executor, alike.
+
+    The plan app answers each document twice (the first answer, by the executor, prepares
+    it); its second answer must be byte for byte the answer of an app without plans. The
+    graph is the API tests' sample on each backend (the demo graph adds nothing these
+    queries read, and takes minutes to build).
+    """
+    from fastapi.testclient import TestClient
+
+    from cosmo.api import ApiSettings, create_app
+
+    both = {
+        "falkordb": falkordb_settings.model_copy(update={"graph": "differential_plans"}),
+        "neo4j": neo4j_settings,
+    }
+    for backend, settings in both.items():
+        _sample(settings)
+        apps = {
+            "plans": ApiSettings(key_prefix="cosmo:differential:", response_cache_size=0),
+            "executor": ApiSettings(
+                key_prefix="cosmo:differential:", response_cache_size=0, prepared_plans=0
+            ),
+        }
+        clients = {k: TestClient(create_app(a, core=settings)) for k, a in apps.items()}
+        for c in clients.values():
+            c.__enter__()
+        try:
+            for where, doc, variables in api_test_queries():
+                body = {"query": doc, "variables": variables}
+                clients["plans"].post("/graphql", json=body)  # prepares it when it answers
+                ours = clients["plans"].post("/graphql", json=body)
+                theirs = clients["executor"].post("/graphql", json=body)
+                assert ours.status_code == theirs.status_code, f"{backend} {where}"
+                same = (orjson.dumps(orjson.loads(r.content), option=orjson.OPT_SORT_KEYS)
+                        for r in (ours, theirs))  # fmt: skip
+                assert next(same) == next(same), f"{backend} {where}: {doc[:120]}"
+            counts = _plan_counts(clients["plans"])
+            assert counts.get("answered", 0) >= 15, (backend, counts)
+            assert not _plan_counts(clients["executor"]), "plans=0 must not prepare"
+        finally:
+            for c in clients.values():
+                c.__exit__(None, None, None)
+            wipe(settings)

@@ -45,6 +45,13 @@ class Metrics:
         self.db_up = Gauge(
             "cosmo_api_db_up", "1 when the graph database answers", registry=self.registry
         )
+        self.prepared_plans = Counter(
+            "cosmo_api_prepared_plans",
+            "GraphQL requests of prepared documents (answered by the plan, or fallback to the "
+            "normal executor)",
+            ["result"],
+            registry=self.registry,
+        )
 
 
 _PATHS = {"/graphql", "/navigate", "/healthz", "/readyz", "/metrics"}
