@@ -31,6 +31,7 @@ def settings_classes() -> list[type[BaseSettings]]:
     from cosmo.api.settings import ApiSettings
     from cosmo.core.settings import Settings
     from cosmo.generation.settings import GenerationSettings
+    from cosmo.pipeline.settings import PipelineSettings
     from cosmo.refine.annotation.settings import AnnotationSettings
     from cosmo.refine.instruct.settings import InstructSettings
     from cosmo.refine.settings import RefineSettings
@@ -39,6 +40,7 @@ def settings_classes() -> list[type[BaseSettings]]:
         Settings,
         GenerationSettings,
         RefineSettings,
+        PipelineSettings,
         AnnotationSettings,
         InstructSettings,
         ApiSettings,
