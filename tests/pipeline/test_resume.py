@@ -10,12 +10,15 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from cosmo.core.manifest import read_manifest
 from cosmo.pipeline.blocks import block_path
 from cosmo.pipeline.engines import LocalEngine
 from cosmo.pipeline.run import run_pipeline
 from tests.pipeline.conftest import TINY_RELATIONS, tiny_spec
+
+pytestmark = pytest.mark.slow
 
 N_PAIRS = 3
 
