@@ -32,7 +32,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
-_STAGES = ("kg", "ingest", "generation", "refine", "gnn", "evaluation", "api")
+_STAGES = ("kg", "ingest", "generation", "refine", "pipeline", "gnn", "evaluation", "api")
 
 
 @app.callback()
@@ -155,7 +155,9 @@ def main() -> None:
     try:
         app()
     except CosmoError as e:
-        err_console.print(f"[bold red]error:[/] {e}")
+        from rich.markup import escape
+
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}")  # [extras] are text
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")

@@ -32,6 +32,7 @@ def settings_classes() -> list[type[BaseSettings]]:
     from cosmo.core.settings import Settings
     from cosmo.generation.settings import GenerationSettings
     from cosmo.kg.settings import IntentionMatchSettings
+    from cosmo.pipeline.settings import PipelineSettings
     from cosmo.refine.annotation.settings import AnnotationSettings
     from cosmo.refine.instruct.settings import InstructSettings
     from cosmo.refine.settings import RefineSettings
@@ -40,6 +41,7 @@ def settings_classes() -> list[type[BaseSettings]]:
         Settings,
         GenerationSettings,
         RefineSettings,
+        PipelineSettings,
         AnnotationSettings,
         InstructSettings,
         ApiSettings,

@@ -26,6 +26,11 @@ step "project"
 PYTHONWARNINGS="ignore:Editable installation" pip install --quiet -e ".[dev]"
 done_step "project"
 
+# Ray (the distributed engine: `cosmo pipeline run --engine ray`, `train-session --workers N`)
+step "ray extra"
+PYTHONWARNINGS="ignore:Editable installation" pip install --quiet -e ".[dev,ray]"
+done_step "ray extra"
+
 # Browser tests drive Debian's chromium (browser downloads do not work offline); the compose
 # test validates docker-compose.yml with Debian's docker-compose client (no Docker engine needed).
 step "system packages"

@@ -2,7 +2,7 @@
 
 The layers, bottom to top (ARCHITECTURE.md)::
 
-    core < ingest < generation < refine < kg < gnn < evaluation < api < top (cli, demo,
+    core < ingest < generation < refine < pipeline < kg < gnn < evaluation < api < top (cli, demo,
     envcheck, bench, scripts)
 
 Every module may import its own layer and the ones below, never one above; imports inside
@@ -28,6 +28,7 @@ LAYERS: tuple[str, ...] = (
     "ingest",
     "generation",
     "refine",
+    "pipeline",
     "kg",
     "gnn",
     "evaluation",
@@ -41,6 +42,7 @@ PACKAGE_LAYER: dict[str, str] = {
     "ingest": "ingest",
     "generation": "generation",
     "refine": "refine",
+    "pipeline": "pipeline",
     "kg": "kg",
     "cypher": "kg",
     "gnn": "gnn",

@@ -60,6 +60,7 @@ def train_session(
     num_items: Annotated[
         int | None, typer.Option(help="Largest item id (default: the largest in the sessions).")
     ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="DDP workers (Ray Train).")] = None,
 ) -> None:
     """Train SR-GNN (or the KG-enhanced variant) on every prefix → next item."""
     from cosmo.core.manifest import Manifest
@@ -81,6 +82,10 @@ def train_session(
         max_minutes=max_minutes,
         seed=seed,
     )
+    if workers is not None:  # SR-GNN under Ray Train
+        return _train_ddp(
+            path, expand_prefixes(fit), num_items, cfg, workers, (positions, item_features)
+        )
     model = None
     if positions and item_features is not None:
         raise InputError("--positions and --item-features are different models; pick one")
@@ -111,6 +116,28 @@ def train_session(
         f"saved {path} (best epoch {result.best_epoch}, "
         f"{result.seconds_per_epoch:.0f} s/epoch, {result.train_seconds:.0f} s in all)"
     )
+
+
+def _train_ddp(
+    path: Path, cases: Any, num_items: int, cfg: Any, workers: int, other: tuple[object, ...]
+) -> None:
+    """``train-session --workers N``: SR-GNN under Ray Train (the cluster of COSMO_PIPELINE_*)."""
+    from cosmo.gnn.session.ddp import train_session_ddp
+    from cosmo.pipeline.ray_support import connect
+    from cosmo.pipeline.settings import PipelineSettings
+
+    if any(other):
+        raise InputError("--workers trains SR-GNN; --positions and --item-features train alone")
+    ps = PipelineSettings()
+    ray = connect(ps.ray_address, temp_dir=ps.ray_temp_dir, object_store_mb=ps.object_store_mb,
+                  timeout=ps.connect_timeout)  # fmt: skip
+    try:
+        history = train_session_ddp(cases, num_items, cfg, workers=workers, checkpoint=path)
+    finally:
+        ray.shutdown()
+    for h in history:
+        console.print(f"epoch {h['epoch']}: loss {h['loss']:.3f}")
+    console.print(f"saved {path} ({workers} DDP workers on Ray Train; the last epoch's weights)")
 
 
 def eval_session(
