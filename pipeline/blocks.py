@@ -96,7 +96,7 @@ def finished_blocks(blocks_dir: Path, n_blocks: int, fingerprint: str) -> set[in
 
 def clean_partial(blocks_dir: Path) -> list[str]:
     """Remove what an interrupted writer left: temporary files, blocks without a manifest."""
-    removed = []
+    removed: list[str] = []
     if not blocks_dir.is_dir():
         return removed
     for f in sorted(blocks_dir.iterdir()):

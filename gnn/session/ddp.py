@@ -91,7 +91,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
             mine = np.array_split(batch, world)[rank]
             step += 1
             if len(mine) == 0:  # a short last batch: this worker only joins the average
-                loss = sum(p.sum() for p in model.parameters()) * 0.0
+                loss = torch.stack([p.sum() for p in model.parameters()]).sum() * 0.0
             else:
                 loss = _batch_loss(
                     model, inner, train.subset(mine), train.targets[batch], cfg, step
