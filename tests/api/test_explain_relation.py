@@ -11,22 +11,20 @@ from typing import Any
 import pytest
 
 from cosmo.generation.base import Generation, GenerationParams
+from tests.api.test_explain import FakeGenerator
 
 EXPLAIN = """query($q: String!, $p: ID!, $r: String) {
   explain(query: $q, productId: $p, relation: $r) {
   status text source tier model intents { relation tail } } }"""
 
 
-class RecordingGenerator:
-    """A TextGenerator for unit tests: keeps the prompts, answers them all alike."""
+class RecordingGenerator(FakeGenerator):
+    """The fake generator that also keeps the prompts and answers with an audience."""
 
-    model_name = "fake-lm"
-
-    def __init__(self) -> None:
-        self.prompts: list[str] = []
+    prompts: list[str]
 
     def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
-        self.prompts += prompts
+        self.prompts = [*getattr(self, "prompts", []), *prompts]
         return [Generation(" parents of young children. More", len(p), 6) for p in prompts]
 
 
