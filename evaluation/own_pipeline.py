@@ -129,11 +129,16 @@ def pipeline_knowledge(
     done: list[tuple[str, str]] = []
     cands: dict[int, list[Candidate]] = {1: [], 2: []}
     names: dict[int, dict[str, str]] = {1: {}, 2: {}}
+    seen: set[str] = set()
     for pair in pairs:
         if done and time.process_time() - c0 >= cpu_budget_s:
             break
         for task, bps, rels, titles in _jobs(pair, by_pair):
-            cands[task] += generate(bps, generator, rels)
+            # a product already known (an option of several questions) is asked once
+            new = [bp for bp in bps if bp.target not in names[2]] if task == 2 else bps
+            got = generate(new, generator, rels) if new else []
+            cands[task] += [c for c in got if c.candidate_id not in seen]
+            seen.update(c.candidate_id for c in got)
             names[task].update(titles)
         done.append(pair)
     kg: dict[int, KGTables] = {}

@@ -34,6 +34,41 @@ def test_mcnemar_exact() -> None:
     assert mcnemar_exact([True] * 10 + [False], [False] * 11) == pytest.approx(2 * 0.5**10)
 
 
+class Fixed:
+    """A fake generator (unit test): the same numbered list for every prompt."""
+
+    model_name = "fixed-lm"
+
+    def generate(self, prompts: Sequence[str], params: GenerationParams) -> list[Generation]:
+        return [Generation(" keeping feet warm\n2. going hiking", len(p), 8) for p in prompts]
+
+
+def test_a_product_in_several_questions_is_asked_once(
+    iqa_dir: Path, hash_embedder: Any, tmp_path: Path
+) -> None:
+    from cosmo.evaluation.own_pipeline import pipeline_knowledge
+    from cosmo.generation.cache import GenerationCache
+    from cosmo.generation.runner import GenerateConfig, run_generation
+    from cosmo.ingest.intentionqa import load_questions
+
+    qs = {t: load_questions(iqa_dir / f"task{t}.jsonl", limit=20) for t in (1, 2)}
+    cache = GenerationCache(tmp_path / "gen.sqlite").open()
+    asked: list[str] = []
+
+    def generate(bps: Any, g: Any, rels: Any) -> Any:
+        asked.extend(bp.target for bp in bps if bp.behaviour == "search_buy")
+        return run_generation(bps, g, cache, GenerateConfig(relations=rels)).candidates
+
+    pair = qs[2][0].pair
+    know = pipeline_knowledge(
+        qs, [pair, pair], Fixed(), hash_embedder, cpu_budget_s=1e9, generate=generate
+    )
+    cache.close()
+    assert know.pairs == [pair, pair] and len(asked) == len(set(asked)) > 0
+    # refinement ran (it refuses repeated candidate ids) on every product's candidates
+    assert know.counts["task2_candidates"] > 0
+
+
 @pytest.mark.slow
 def test_own_pipeline_end_to_end_on_one_pair(
     iqa_dir: Path, model_cache: Path, minilm: Any, tmp_path: Path
