@@ -138,13 +138,13 @@ def tune_step(args: argparse.Namespace) -> None:
         warmup_steps=10,
         max_steps=args.max_steps,
         batch_size=args.batch_size,
-        max_length=160,
+        max_length=args.max_length,
         seed=args.seed,
         device="cpu",
         checkpoint_every=args.checkpoint_every,
         time_budget_s=args.minutes * 60,
     )
-    res = tune(mix, resolve_model(args.model), args.adapter, cfg)
+    res = tune(mix, resolve_model(args.model), args.adapter, cfg, resume=args.resume)
     k = max(1, len(res.losses) // 10)
     smooth = [
         sum(res.losses[i : i + k]) / len(res.losses[i : i + k])
@@ -179,6 +179,43 @@ def _iqa_questions(path: Path, heldout: float, seed: int) -> list[tuple[str, lis
     return out
 
 
+def _boot(base: list[float], tuned: list[float], gold: list[bool], seed: int) -> dict[str, Any]:
+    """Accuracy and AUC of base and tuned with standard errors, and the paired difference
+    (tuned - base) with its standard error, from 1,000 paired bootstrap resamples."""
+    import numpy as np
+
+    from cosmo.refine.instruct.evaluate import _metrics
+
+    b, t, g = np.asarray(base), np.asarray(tuned), np.asarray(gold)
+    rng = np.random.default_rng(seed)
+    point = {"base": _metrics(b, g), "tuned": _metrics(t, g)}
+    draws: dict[str, list[tuple[float, float]]] = {"base": [], "tuned": []}
+    for _ in range(1000):
+        i = rng.integers(0, len(g), len(g))
+        if len(set(g[i].tolist())) < 2:
+            continue
+        draws["base"].append(_metrics(b[i], g[i]))  # type: ignore[arg-type]
+        draws["tuned"].append(_metrics(t[i], g[i]))  # type: ignore[arg-type]
+    out: dict[str, Any] = {}
+    for k, name in ((0, "accuracy"), (1, "AUC")):
+        bb = np.array([d[k] for d in draws["base"]], dtype=float)
+        tt = np.array([d[k] for d in draws["tuned"]], dtype=float)
+        out[name] = (
+            point["base"][k],
+            bb.std(),
+            point["tuned"][k],
+            tt.std(),
+            (point["tuned"][k] or 0) - (point["base"][k] or 0),
+            (tt - bb).std(),
+        )
+    return out
+
+
+def _cells(v: tuple[float, ...]) -> list[str]:
+    pb, sb, pt, st, d, sd = v
+    return [f"{pb:.3f} ± {sb:.3f}", f"{pt:.3f} ± {st:.3f}", f"{d:+.3f} ± {sd:.3f}"]
+
+
 def evaluate(args: argparse.Namespace) -> None:
     import numpy as np
     import torch
@@ -194,7 +231,6 @@ def evaluate(args: argparse.Namespace) -> None:
         read_examples,
         yes_no_scores,
     )
-    from cosmo.refine.instruct.evaluate import _metrics
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -204,7 +240,7 @@ def evaluate(args: argparse.Namespace) -> None:
     tok, model = load_tuned(args.adapter, device="cpu")
     rng = random.Random(args.seed)
     table = Table(title=f"COSMO-LM on held-out pairs: base vs LoRA-tuned ({info['steps']} steps)")
-    for c in ("measure", "n", "base", "tuned", "note"):
+    for c in ("measure", "n", "base ± SE", "tuned ± SE", "tuned − base ± SE (paired)", "note"):
         table.add_column(c)
     for task in YES_NO_TASKS:
         ex = [e for e in examples if e.split == "heldout" and e.task == task]
@@ -215,18 +251,12 @@ def evaluate(args: argparse.Namespace) -> None:
         with model.disable_adapter():
             base = yes_no_scores(tok, model, ex)
         tuned = yes_no_scores(tok, model, ex)
-        (ba, bauc), (ta, tauc) = _metrics(base, gold), _metrics(tuned, gold)
+        stats = _boot(base, tuned, gold, args.seed)
         major = max(np.mean(gold), 1 - np.mean(gold))
         table.add_row(
-            f"{task} accuracy", str(len(ex)), f"{ba:.3f}", f"{ta:.3f}", f"majority {major:.3f}"
+            f"{task} accuracy", str(len(ex)), *_cells(stats["accuracy"]), f"majority {major:.3f}"
         )
-        table.add_row(
-            f"{task} AUC",
-            str(len(ex)),
-            f"{bauc or float('nan'):.3f}",
-            f"{tauc or float('nan'):.3f}",
-            "",
-        )
+        table.add_row(f"{task} AUC", str(len(ex)), *_cells(stats["AUC"]), "")
         if task == "typicality":
             idx = [i for i, e in enumerate(ex) if e.item_id in gold_typ]
             y = [gold_typ[ex[i].item_id or ""] for i in idx]
@@ -237,13 +267,14 @@ def evaluate(args: argparse.Namespace) -> None:
                 str(len(idx)),
                 f"{rb:.3f}",
                 f"{rt:.3f}",
+                f"{rt - rb:+.3f}",
                 "vs FolkScope typicality",
             )
     qs = _iqa_questions(args.data_dir / "intentionqa" / "task1.jsonl", args.heldout, args.seed)
     qs = rng.sample(qs, min(args.questions, len(qs)))
     prompts = [TEMPLATES["generation"][0].format(context=c) for c, opts, _ in qs for _ in opts]
     answers = [o for _, opts, _ in qs for o in opts]
-    accs = []
+    hits: list[list[float]] = []
     for adapter_on in (False, True):
         if adapter_on:
             lps = answer_logprobs(tok, model, prompts, answers)
@@ -251,16 +282,19 @@ def evaluate(args: argparse.Namespace) -> None:
             with model.disable_adapter():
                 lps = answer_logprobs(tok, model, prompts, answers)
         mean = [s / n for s, n in lps]
-        k, hits = 0, 0
+        k, right = 0, []
         for _, opts, g in qs:
-            hits += int(np.argmax(mean[k : k + len(opts)]) == g)
+            right.append(float(np.argmax(mean[k : k + len(opts)]) == g))
             k += len(opts)
-        accs.append(hits / max(len(qs), 1))
+        hits.append(right)
+    hb, ht = np.array(hits[0]), np.array(hits[1])
+    n = max(len(qs), 1)
     table.add_row(
         "IntentionQA task 1 accuracy",
         str(len(qs)),
-        f"{accs[0]:.3f}",
-        f"{accs[1]:.3f}",
+        f"{hb.mean():.3f} ± {hb.std() / np.sqrt(n):.3f}",
+        f"{ht.mean():.3f} ± {ht.std() / np.sqrt(n):.3f}",
+        f"{(ht - hb).mean():+.3f} ± {(ht - hb).std() / np.sqrt(n):.3f}",
         "chance 0.25; mean log p per token",
     )
     Console().print(table)
@@ -291,7 +325,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--r", type=int, default=16)
+    ap.add_argument("--max-length", type=int, default=160, help="tokens per example")
     ap.add_argument("--checkpoint-every", type=int, default=25)
+    ap.add_argument("--resume", action="store_true", help="continue the checkpointed run")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=400, help="held-out examples per yes/no task")
     ap.add_argument("--questions", type=int, default=200, help="held-out IntentionQA questions")

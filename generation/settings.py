@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -37,6 +38,11 @@ class GenerationSettings(BaseSettings):
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
     repetition_penalty: float = Field(default=1.3, ge=1.0)
     seed: int = 0
+    adapter: Path | None = Field(
+        default=None,
+        description="a tuned COSMO-LM LoRA adapter folder (cosmo instruct tune) that the"
+        " online explainer runs on its base model (hf backend); unset: the base model",
+    )
 
     def params(self) -> GenerationParams:
         return GenerationParams(

@@ -36,7 +36,7 @@ from cosmo.api.services.graph import EdgePage, relations_of
 from cosmo.api.services.navigation import relevance
 from cosmo.api.settings import ApiSettings
 from cosmo.core.errors import SchemaError
-from cosmo.core.schema import query_key
+from cosmo.core.schema import query_key, relation_type
 
 __all__ = ["Query", "build_schema"]
 
@@ -181,15 +181,27 @@ class Query:
         ]
 
     @strawberry.field(
-        description="Why a customer bought the product after this search (never blocks)."
+        description="Why a customer bought the product after this search (never blocks). "
+        "relation: the COSMO relation to answer with (e.g. USED_FOR_EVE); by default any "
+        "relation the graph knows, xWANT when generated."
     )
-    async def explain(self, info: Info, query: str, product_id: strawberry.ID) -> ExplainPayload:
+    async def explain(
+        self,
+        info: Info,
+        query: str,
+        product_id: strawberry.ID,
+        relation: str | None = None,
+    ) -> ExplainPayload:
         text = text_arg(info, query, "query")
         check_ids([product_id], "productId", 1)
         svc = info.context.services.explainer
         if svc is None:
             raise ApiError("online explanations are not configured (no cache store)", "UNAVAILABLE")
-        res = await svc.explain(text, str(product_id))
+        try:
+            rel = None if relation is None else relation_type(relation)
+        except SchemaError as e:
+            raise ApiError(str(e), "BAD_INPUT") from e
+        res = await svc.explain(text, str(product_id), rel)
         e = res.explanation
         if e is None:
             return ExplainPayload(status=ExplainStatus(res.status))

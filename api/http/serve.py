@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from cosmo.api.http.app import create_app
 from cosmo.api.settings import ApiSettings
+from cosmo.core.errors import ConfigError, ModelError
 from cosmo.core.settings import Settings
 from cosmo.generation.backends import make_generator
 from cosmo.generation.base import TextGenerator
@@ -13,6 +14,7 @@ from cosmo.generation.hf import TransformersGenerator
 from cosmo.generation.settings import GenerationSettings
 from cosmo.refine.annotation.settings import AnnotationSettings
 from cosmo.refine.annotation.store import AnnotationStore
+from cosmo.refine.instruct.serve import adapter_generator
 
 __all__ = [
     "annotation_store",
@@ -36,9 +38,20 @@ def open_generator(
     ``COSMO_GEN_BACKEND`` chooses it: ``openai`` (a vLLM or other OpenAI-compatible server at
     ``COSMO_GEN_BASE_URL``, serving ``COSMO_GEN_MODEL``, as production's compose file wires it)
     or ``vllm`` go through :func:`~cosmo.generation.backends.make_generator`; the default
-    ``hf`` runs ``COSMO_API_GENERATOR_MODEL`` in the API's own process.
+    ``hf`` runs ``COSMO_API_GENERATOR_MODEL`` in the API's own process, or, when
+    ``COSMO_GEN_ADAPTER`` names a tuned COSMO-LM adapter folder, that adapter on its base model.
     """
     gen = gen or GenerationSettings()
+    if gen.adapter is not None:
+        if gen.backend != "hf":
+            raise ConfigError(
+                "COSMO_GEN_ADAPTER runs the adapter in-process (COSMO_GEN_BACKEND=hf); for "
+                f"{gen.backend}, serve it as a LoRA module and set COSMO_GEN_MODEL instead"
+            )
+        try:
+            return adapter_generator(gen.adapter, core.cache_dir, device=gen.device)
+        except ModelError as e:
+            raise ConfigError(f"COSMO_GEN_ADAPTER={gen.adapter}: {e}") from e
     if gen.backend != "hf":
         return make_generator(gen, core.cache_dir)
     return TransformersGenerator(api.generator_model, cache_dir=core.cache_dir)

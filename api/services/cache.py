@@ -6,8 +6,10 @@ tier filled by the worker for everything else), and misses are queued and explai
 batches. Structured results (the detected intents of a query or product) go to a feature
 store that other applications read. Keys (all under the configured prefix, ``cosmo:``)::
 
-    explain:pre:<pair key>     JSON explanation, preloaded tier (TTL: preload_ttl_s)
-    explain:dyn:<pair key>     JSON explanation, on-demand tier (TTL: cache_ttl_s)
+    explain:pre:<slot>         JSON explanation, preloaded tier (TTL: preload_ttl_s)
+    explain:dyn:<slot>         JSON explanation, on-demand tier (TTL: cache_ttl_s)
+                               (slot: the pair key, or <pair key>#<RELATION> when the
+                               question named a relation; see explain_slot)
     explain:queue              list of queued jobs (JSON)
     explain:queued             set of queued pair keys (a miss is queued once)
     feat:query:<query key>     hash: intents (JSON list), explained (count), updated_at
@@ -24,7 +26,7 @@ from typing import Any, Literal
 
 from cosmo.core.errors import StoreUnavailable
 
-__all__ = ["CacheStore", "Explanation", "FeatureStore", "Job", "redis_call"]
+__all__ = ["CacheStore", "Explanation", "FeatureStore", "Job", "explain_slot", "redis_call"]
 
 Tier = Literal["preloaded", "on_demand"]
 
@@ -41,6 +43,12 @@ class Explanation:
     source: str = "generated"  # "graph" (refined knowledge) or "generated" (online model)
     model: str | None = None
     created_at: float = field(default_factory=time.time)
+    relation: str | None = None  # the relation asked; None: any relation the graph knows
+
+    @property
+    def slot(self) -> str:
+        """The cache key: the pair, and the relation asked when there is one."""
+        return explain_slot(self.pair, self.relation)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -58,9 +66,19 @@ class Job:
     query: str
     product_id: str
     title: str
+    relation: str | None = None
+
+    @property
+    def slot(self) -> str:
+        return explain_slot(self.pair, self.relation)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
+
+
+def explain_slot(pair: str, relation: str | None) -> str:
+    """Cache key of an explanation: ``pair``, or ``pair#RELATION`` for one relation."""
+    return pair if relation is None else f"{pair}#{relation}"
 
 
 async def redis_call(awaitable: Any) -> Any:
@@ -104,10 +122,13 @@ class CacheStore:
     def queue_key(self) -> str:
         return self.key("explain", "queue")
 
-    async def get(self, pair: str) -> tuple[Explanation | None, Tier | None]:
-        """The cached explanation of ``pair`` (one round trip for both tiers)."""
+    async def get(
+        self, pair: str, relation: str | None = None
+    ) -> tuple[Explanation | None, Tier | None]:
+        """The cached explanation of ``pair`` for ``relation`` (one round trip, both tiers)."""
+        slot = explain_slot(pair, relation)
         pre, dyn = await redis_call(
-            self.redis.mget(self.key("explain", "pre", pair), self.key("explain", "dyn", pair))
+            self.redis.mget(self.key("explain", "pre", slot), self.key("explain", "dyn", slot))
         )
         if pre:
             return Explanation.from_json(pre), "preloaded"
@@ -121,7 +142,7 @@ class CacheStore:
         name, ttl = ("pre", self.preload_ttl_s) if tier == "preloaded" else ("dyn", self.ttl_s)
         pipe = self.redis.pipeline(transaction=False)
         for e in items:
-            pipe.set(self.key("explain", name, e.pair), e.to_json(), ex=ttl)
+            pipe.set(self.key("explain", name, e.slot), e.to_json(), ex=ttl)
         await redis_call(pipe.execute())
 
     async def enqueue(self, job: Job) -> bool:
@@ -135,11 +156,11 @@ class CacheStore:
         keys = (
             self.key("explain", "queued"),
             self.queue_key,
-            self.key("explain", "pre", job.pair),
-            self.key("explain", "dyn", job.pair),
+            self.key("explain", "pre", job.slot),
+            self.key("explain", "dyn", job.slot),
         )
         added = await redis_call(
-            self.redis.eval(_ENQUEUE, len(keys), *keys, job.pair, job.to_json())
+            self.redis.eval(_ENQUEUE, len(keys), *keys, job.slot, job.to_json())
         )
         return bool(added)
 
@@ -148,6 +169,7 @@ class CacheStore:
         return [Job(**json.loads(r)) for r in raw or []]
 
     async def release(self, pairs: Sequence[str]) -> None:
+        """Forget that these slots (:attr:`Job.slot`) are queued."""
         if pairs:
             await redis_call(self.redis.srem(self.key("explain", "queued"), *pairs))
 

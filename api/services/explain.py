@@ -18,8 +18,9 @@ from typing import Literal
 
 from cosmo.api.services.cache import CacheStore, Explanation, FeatureStore, Job
 from cosmo.api.services.graph import GraphReader
-from cosmo.core.schema import pair_key, query_key
+from cosmo.core.schema import pair_key, query_key, relation_type
 from cosmo.generation.base import GenerationParams, TextGenerator
+from cosmo.generation.prompts import load_templates
 
 __all__ = [
     "ExplainResult",
@@ -49,8 +50,15 @@ class ExplainResult:
     tier: str | None = None
 
 
-def prompt_for(query: str, title: str) -> str:
-    """The COSMO-style prompt for one search-buy pair."""
+def prompt_for(query: str, title: str, relation: str | None = None) -> str:
+    """The COSMO-style prompt for one search-buy pair, asking ``relation`` when given
+    (the question of the generation templates for that relation), else what they wanted."""
+    if relation is not None:
+        question = load_templates().question(relation, "search_buy")
+        return (
+            f'A customer searched for "{query}" and then bought "{title}".\n'
+            f"Question: {question}\nAnswer in a few words.\nAnswer:"
+        )
     return (
         f'A customer searched for "{query}" and then bought "{title}".\n'
         "In a few words, what did the customer want?\n"
@@ -71,7 +79,13 @@ def parse_generation(text: str) -> str:
 def _from_graph(job: Job, intents: list[dict[str, str]]) -> Explanation:
     tails = "; ".join(f"{i['relation']} {i['tail']}" for i in intents[:5])
     return Explanation(
-        job.pair, job.query, job.product_id, f"Known intentions: {tails}", intents[:20], "graph"
+        job.pair,
+        job.query,
+        job.product_id,
+        f"Known intentions: {tails}",
+        intents[:20],
+        "graph",
+        relation=job.relation,
     )
 
 
@@ -83,24 +97,30 @@ class ExplainService:
         self.cache = cache
         self.features = features
 
-    async def explain(self, query: str, product_id: str) -> ExplainResult:
+    async def explain(
+        self, query: str, product_id: str, relation: str | None = None
+    ) -> ExplainResult:
+        """Explain the pair with ``relation`` (any case; checked against the schema), or,
+        by default, with any relation the graph knows (``xWANT`` when generated)."""
+        rel = None if relation is None else relation_type(relation)
         key = query_key(query)
         pair = pair_key("search_buy", query, product_id)
-        hit, tier = await self.cache.get(pair)
+        hit, tier = await self.cache.get(pair, rel)
         if hit is not None:
             return ExplainResult("ready", hit, tier)
         rows = await self.reader.rows(
             "OPTIONAL MATCH (p:Product {id: $pid}) "
             "OPTIONAL MATCH (q:Query {key: $key})-[r]->(i:Intention) WHERE $pair IN r.sources "
+            "AND ($rel IS NULL OR type(r) = $rel) "
             "WITH p, r, i ORDER BY coalesce(r.plausibility, 0.0) DESC "
             "RETURN p.title AS title, p.id AS id, "
             "collect(CASE WHEN i IS NULL THEN NULL ELSE {relation: type(r), tail: i.text} END) AS intents",
-            {"pid": product_id, "key": key, "pair": pair},
+            {"pid": product_id, "key": key, "pair": pair, "rel": rel},
         )
         row = rows[0] if rows else {"id": None, "title": None, "intents": []}
         if row["id"] is None:
             return ExplainResult("unknown_product")
-        job = Job(pair, query, product_id, row["title"] or product_id)
+        job = Job(pair, query, product_id, row["title"] or product_id, rel)
         intents = [i for i in row["intents"] or [] if i]
         if intents:
             exp = _from_graph(job, intents)
@@ -130,13 +150,19 @@ class ExplainWorker:
         self.params = params or GenerationParams(max_new_tokens=24, temperature=0.0)
 
     async def generate(self, jobs: Sequence[Job]) -> list[Explanation]:
-        prompts = [prompt_for(j.query, j.title) for j in jobs]
+        prompts = [prompt_for(j.query, j.title, j.relation) for j in jobs]
         gens = await asyncio.to_thread(self.generator.generate, prompts, self.params)
         out = []
         for job, g in zip(jobs, gens, strict=True):
             tail = parse_generation(g.text)
-            intents = [{"relation": "xWANT", "tail": tail}] if tail else []
-            text = f"The customer wanted {tail}." if tail else "No explanation could be generated."
+            rel = job.relation or "xWANT"
+            intents = [{"relation": rel, "tail": tail}] if tail else []
+            if not tail:
+                text = "No explanation could be generated."
+            elif job.relation is None:
+                text = f"The customer wanted {tail}."
+            else:
+                text = f"{rel}: {tail}."
             out.append(
                 Explanation(
                     job.pair,
@@ -146,6 +172,7 @@ class ExplainWorker:
                     intents,
                     "generated",
                     self.generator.model_name,
+                    relation=job.relation,
                 )
             )
         return out
@@ -160,7 +187,7 @@ class ExplainWorker:
             await self.cache.put(exps, "on_demand")
             await self.features.record(exps, [query_key(j.query) for j in jobs])
         finally:
-            await self.cache.release([j.pair for j in jobs])
+            await self.cache.release([j.slot for j in jobs])
         return len(jobs)
 
     async def run_forever(self, stop: asyncio.Event, idle_s: float = 0.5) -> None:

@@ -23,7 +23,12 @@ from cosmo.refine.instruct.evaluate import (
     evaluate_adapter,
     yes_no_scores,
 )
-from cosmo.refine.instruct.serve import LoRATransformersGenerator, adapter_base_model, load_tuned
+from cosmo.refine.instruct.serve import (
+    LoRATransformersGenerator,
+    adapter_base_model,
+    adapter_generator,
+    load_tuned,
+)
 from cosmo.refine.instruct.settings import InstructSettings
 from cosmo.refine.instruct.tune import TuneConfig, TuneResult, tune
 
@@ -39,6 +44,7 @@ __all__ = [
     "TuneConfig",
     "TuneResult",
     "adapter_base_model",
+    "adapter_generator",
     "answer_logprobs",
     "build_instructions",
     "evaluate_adapter",

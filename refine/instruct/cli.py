@@ -102,6 +102,9 @@ def tune_cmd(
     checkpoint_every: Annotated[
         int, typer.Option(help="Save the adapter every N steps (0: only at the end)")
     ] = 0,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run checkpointed in OUT up to --max-steps")
+    ] = False,
 ) -> None:
     """LoRA-tune the base model on the train split; saves the adapter."""
     from cosmo.core.models import resolve_model
@@ -122,7 +125,9 @@ def tune_cmd(
         checkpoint_every=checkpoint_every,
         time_budget_s=minutes * 60 if minutes else None,
     )
-    res = tune(read_examples(data), resolve_model(base_model or s.base_model), out, cfg)
+    res = tune(
+        read_examples(data), resolve_model(base_model or s.base_model), out, cfg, resume=resume
+    )
     console.print(
         f"adapter in {res.adapter_dir}: {res.steps} steps on {res.examples} examples, "
         f"{res.seconds_per_step:.1f} s/step, loss {res.losses[0]:.3f} → {res.losses[-1]:.3f}"

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from cosmo.core.errors import ModelError
+from cosmo.core.models import resolve_model
 from cosmo.generation.hf import TransformersGenerator
 from cosmo.refine.instruct.tune import ADAPTER_INFO, load_base
 
-__all__ = ["LoRATransformersGenerator", "adapter_base_model", "load_tuned"]
+__all__ = ["LoRATransformersGenerator", "adapter_base_model", "adapter_generator", "load_tuned"]
 
 
 def adapter_base_model(adapter_dir: Path) -> str:
@@ -96,3 +97,19 @@ class LoRATransformersGenerator(TransformersGenerator):
             tok.padding_side = "left"
             self._tok, self._model = tok, model
         return self
+
+
+def adapter_generator(
+    adapter_dir: Path, cache_dir: Path | None = None, *, device: str = "cpu", batch_size: int = 8
+) -> LoRATransformersGenerator:
+    """The generator of a tuned adapter folder, checked now (loads nothing yet).
+
+    The base model is the one the adapter was tuned from; a cosmo alias recorded there
+    (``gemma3-270m``) resolves to the local model folder under ``cache_dir``. Raises
+    :class:`~cosmo.core.errors.ModelError` when the folder holds no adapter.
+    """
+    d = Path(adapter_dir)
+    if not (d / "adapter_config.json").is_file():
+        raise ModelError(f"{d} is not a LoRA adapter folder (no adapter_config.json)")
+    base = resolve_model(adapter_base_model(d), cache_dir)
+    return LoRATransformersGenerator(d, base, device=device, batch_size=batch_size)

@@ -26,6 +26,36 @@ from cosmo.refine.instruct.data import InstructExample
 __all__ = ["ADAPTER_INFO", "TuneConfig", "TuneResult", "load_base", "logits_at", "tune"]
 
 ADAPTER_INFO = "cosmo-instruct.json"
+OPTIMIZER_STATE = "optimizer.pt"
+
+
+def _check_resumable(out_dir: Path, base_model: str) -> None:
+    """Refuse (before any model loads) to resume a checkpoint of another base model."""
+    info_path = Path(out_dir) / ADAPTER_INFO
+    if info_path.exists():
+        was = json.loads(info_path.read_text()).get("base_model")
+        if was != base_model:
+            raise PipelineError(f"cannot resume {out_dir}: tuned from {was!r}, not {base_model!r}")
+
+
+def _resume(model: Any, opt: Any, sched: Any, out_dir: Path) -> tuple[list[float], float]:
+    """Load the checkpoint in ``out_dir`` into the model (and optimiser); return its loss
+    curve and seconds so far (nothing to resume: an empty curve)."""
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    info_path, weights = out_dir / ADAPTER_INFO, out_dir / "adapter_model.safetensors"
+    if not (info_path.exists() and weights.exists()):
+        return [], 0.0
+    info = json.loads(info_path.read_text())
+    set_peft_model_state_dict(model, load_file(str(weights)))
+    state = out_dir / OPTIMIZER_STATE
+    if state.exists():
+        saved = torch.load(state, map_location="cpu", weights_only=True)
+        opt.load_state_dict(saved["opt"])
+        sched.load_state_dict(saved["sched"])
+    return [float(x) for x in info.get("losses", [])], float(info.get("seconds", 0.0))
 
 
 @dataclass(frozen=True)
@@ -152,14 +182,22 @@ class _Batches:
         self.rng = random.Random(cfg.seed)
         self.order: list[int] = []
 
-    def next(self) -> tuple[Any, Any, Any]:
-        import torch
-
+    def _take(self) -> list[int]:
         if len(self.order) < self.cfg.batch_size:
             more = list(range(len(self.encoded)))
             self.rng.shuffle(more)
             self.order += more
-        batch = [self.encoded[self.order.pop()] for _ in range(self.cfg.batch_size)]
+        return [self.order.pop() for _ in range(self.cfg.batch_size)]
+
+    def skip(self, n: int) -> None:
+        """Pass over ``n`` batches (a resumed run sees the batches it would have seen)."""
+        for _ in range(n):
+            self._take()
+
+    def next(self) -> tuple[Any, Any, Any]:
+        import torch
+
+        batch = [self.encoded[i] for i in self._take()]
         width = max(len(ids) for ids, _ in batch)
         pad, dev = self.pad, self.device
         ids = torch.tensor([i + [pad] * (width - len(i)) for i, _ in batch], device=dev)
@@ -195,8 +233,14 @@ def tune(
     config: TuneConfig | None = None,
     *,
     progress: bool = True,
+    resume: bool = False,
 ) -> TuneResult:
-    """Fine-tune a LoRA adapter of ``base_model`` on the train split of ``examples``."""
+    """Fine-tune a LoRA adapter of ``base_model`` on the train split of ``examples``.
+
+    ``resume=True`` continues the run checkpointed in ``out_dir`` (adapter weights, step
+    count, loss curve, and the optimiser state when it was saved) up to ``max_steps``
+    steps in all; without a checkpoint there it starts afresh.
+    """
     import torch
     from tqdm.auto import tqdm
 
@@ -204,6 +248,8 @@ def tune(
     train = [e for e in examples if e.split == "train"]
     if not train:
         raise PipelineError("no training examples (split == 'train'); build instructions first")
+    if resume:
+        _check_resumable(out_dir, base_model)
     device = _device(cfg)
     bf16 = cfg.bf16 if cfg.bf16 is not None else device.startswith("cuda")
     torch.manual_seed(cfg.seed)
@@ -216,12 +262,14 @@ def tune(
     batches = _Batches(
         [encode(tok, e, cfg.max_length) for e in train], tok.pad_token_id, cfg, device
     )
-    losses: list[float] = []
-    t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    bar = tqdm(total=cfg.max_steps, desc="LoRA steps", disable=not progress)
-    for step in range(cfg.max_steps):
-        if cfg.time_budget_s is not None and time.perf_counter() - t0 > cfg.time_budget_s:
+    losses, before = _resume(model, opt, sched, out_dir) if resume else ([], 0.0)
+    batches.skip(len(losses) * cfg.grad_accum)
+    started = time.perf_counter()
+    t0 = started - before  # seconds are counted over all runs
+    bar = tqdm(total=cfg.max_steps, initial=len(losses), desc="LoRA steps", disable=not progress)
+    for step in range(len(losses), cfg.max_steps):
+        if cfg.time_budget_s is not None and time.perf_counter() - started > cfg.time_budget_s:
             break
         opt.zero_grad(set_to_none=True)
         total = _step_loss(model, batches, cfg, step)
@@ -232,9 +280,9 @@ def tune(
         bar.update(1)
         bar.set_postfix(loss=f"{total:.3f}")
         if cfg.checkpoint_every and len(losses) % cfg.checkpoint_every == 0:
-            _save(model, out_dir, base_model, cfg, len(train), losses, t0, device)
+            _save(model, out_dir, base_model, cfg, len(train), losses, t0, device, (opt, sched))
     bar.close()
-    seconds = _save(model, out_dir, base_model, cfg, len(train), losses, t0, device)
+    seconds = _save(model, out_dir, base_model, cfg, len(train), losses, t0, device, (opt, sched))
     return TuneResult(out_dir, len(losses), len(train), seconds, losses)
 
 
@@ -247,11 +295,19 @@ def _save(
     losses: list[float],
     t0: float,
     device: str,
+    optim: tuple[Any, Any] | None = None,
 ) -> float:
-    """Save the adapter as it is after ``len(losses)`` steps (a checkpoint or the end)."""
+    """Save the adapter as it is after ``len(losses)`` steps (a checkpoint or the end),
+    with the optimiser and scheduler state (``optimizer.pt``) for :func:`tune`'s resume."""
+    import torch
+
     seconds = time.perf_counter() - t0
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
+    if optim is not None:
+        tmp_opt = out_dir / f".{OPTIMIZER_STATE}.tmp"
+        torch.save({"opt": optim[0].state_dict(), "sched": optim[1].state_dict()}, tmp_opt)
+        tmp_opt.replace(out_dir / OPTIMIZER_STATE)
     info = {
         "base_model": base_model,
         "config": asdict(cfg),

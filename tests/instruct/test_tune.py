@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from cosmo.core.errors import PipelineError
 from cosmo.core.manifest import read_manifest
 from cosmo.generation.base import GenerationParams, TextGenerator
 from cosmo.refine.instruct import (
@@ -45,6 +46,26 @@ def test_tune_saves_a_loadable_adapter(tuned: TuneResult, gemma_dir: Path):
     assert read_manifest(d / "adapter_model.safetensors")["counts"]["steps"] == 3
     assert len(tuned.losses) == 3
     assert tuned.losses[-1] < tuned.losses[0], tuned.losses
+
+
+def test_a_stopped_run_resumes_where_it_stopped(
+    tuned: TuneResult, examples, gemma_dir: Path, tmp_path: Path
+):
+    """The 3-step run, resumed to 4 steps: its curve and optimiser state carry on."""
+    import shutil
+
+    d = tmp_path / "adapter"
+    shutil.copytree(tuned.adapter_dir, d)
+    assert (d / "optimizer.pt").exists()
+    train = [e for e in examples if e.split == "train" and e.task == "search_rel"][:2]
+    cfg = TuneConfig(max_steps=4, batch_size=2, lr=1e-3, max_length=96, device="cpu")
+    res = tune(train, str(gemma_dir), d, cfg, progress=False, resume=True)
+    assert res.steps == 4 and res.losses[:3] == tuned.losses
+    # the fourth step starts from the tuned weights: its loss is below the first step's
+    assert res.losses[3] < tuned.losses[0]
+    assert json.loads((d / "cosmo-instruct.json").read_text())["steps"] == 4
+    with pytest.raises(PipelineError, match="cannot resume"):
+        tune(train, "some-other-model", d, cfg, progress=False, resume=True)
 
 
 @pytest.fixture(scope="module")
