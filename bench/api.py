@@ -192,6 +192,9 @@ def build_graph(store: Any, *, seed: int = 0, per_product: int = 12, per_query: 
                 part,
             ):
                 edges += s.relationships_created
+    from cosmo.kg.derived import refresh_product_counts
+
+    refresh_product_counts(store)  # what every cosmo load keeps (navigation's specificity)
     return edges
 
 

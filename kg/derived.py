@@ -19,6 +19,12 @@ being derived.
 for the queries whose bought products' knowledge that load touched. Edges are merged, not
 recreated: a reload of the same file changes nothing, and a new derived edge gets the load's
 ``created_run``/``created_seq``, so ``cosmo kg diff`` lists it (and ``rollback`` removes it).
+
+:func:`refresh_product_counts` keeps ``Intention.product_count``, the number of products
+with the intention (navigation's specificity, a document frequency): every load recounts the
+intentions it touched (a first build all of them), and a rollback those it took edges from.
+A graph written outside cosmo's loaders has no count; navigation then treats the intention
+as specific to the products it was found on.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ __all__ = [
     "DerivedCounts",
     "affected_queries",
     "all_queries",
+    "intentions_of_run",
     "refresh_derived",
+    "refresh_product_counts",
 ]
 
 DERIVED_MODEL = "derived"
@@ -167,3 +175,28 @@ def refresh_derived(
         {"id": run_id, "d": json.dumps(out.as_dict(), sort_keys=True)},
     )
     return out
+
+
+_RUN_INTENTIONS = (
+    "MATCH (:Product)-[r]->(i:Intention) WHERE r.updated_run = $run OR r.created_run = $run "
+    "RETURN DISTINCT i.id AS id"
+)
+_COUNT_PRODUCTS = """UNWIND $rows AS row
+MATCH (i:Intention {id: row.id})
+OPTIONAL MATCH (p:Product)-[]->(i)
+WITH i, count(DISTINCT p) AS n
+SET i.product_count = n"""
+
+
+def intentions_of_run(store: GraphStore, run_id: str) -> list[str]:
+    """Ids of the intentions that ``run_id`` created or reinforced a product edge to."""
+    return sorted(r["id"] for r in store.query(_RUN_INTENTIONS, {"run": run_id}))
+
+
+def refresh_product_counts(store: GraphStore, ids: list[str] | None = None) -> int:
+    """Recount ``Intention.product_count`` for ``ids`` (default: every intention)."""
+    if ids is None:
+        ids = sorted(r["id"] for r in store.query("MATCH (i:Intention) RETURN i.id AS id"))
+    for _ in store.write_batches(_COUNT_PRODUCTS, [{"id": i} for i in ids]):
+        pass
+    return len(ids)

@@ -16,6 +16,7 @@ from typing import Any
 
 from cosmo.core.errors import InputError
 from cosmo.core.schema import RELATIONS
+from cosmo.kg.derived import intentions_of_run, refresh_product_counts
 from cosmo.kg.store import GraphStore, WriteSummary
 
 __all__ = [
@@ -246,6 +247,7 @@ def rollback_run(store: GraphStore, run: str) -> WriteSummary:
     """Remove the knowledge edges a run created and the nodes it created that are now unused."""
     info = _run(store, run)
     total = WriteSummary()
+    touched = intentions_of_run(store, info.id)
     for rel in RELATIONS:
         total += store.execute(
             f"MATCH ()-[r:{rel}]->() WHERE r.created_run = $run DELETE r", {"run": info.id}
@@ -270,6 +272,7 @@ def rollback_run(store: GraphStore, run: str) -> WriteSummary:
             "SET i.aliases = [a IN i.aliases WHERE a <> row.a]",
             {"rows": taken},
         )
+    refresh_product_counts(store, touched)  # intentions deleted above are simply not found
     store.execute("MATCH (r:LoadRun {id: $id}) SET r.status = 'rolled_back'", {"id": info.id})
     total.rows.clear()
     return total

@@ -104,3 +104,36 @@ def test_loads_derive_query_edges_idempotently_and_diff_shows_them(
     assert [(r["tail"], r["s"]) for r in own] == [
         ("camping in cold weather", ["sb:winter camping|P1"])
     ]
+
+
+def _product_counts(store: Any) -> dict[str, int | None]:
+    rows = store.query("MATCH (i:Intention) RETURN i.text AS t, i.product_count AS n")
+    return {r["t"]: r["n"] for r in rows}
+
+
+def test_loads_and_rollback_keep_intention_product_counts(behaviour: Any, tmp_path: Path) -> None:
+    """Navigation's specificity reads Intention.product_count; every load and rollback keep it."""
+    from cosmo.kg.versions import rollback_run
+
+    store = behaviour
+    a = _file(
+        [
+            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+            ("co_buy", "P3", "P4", "USED_FOR_EVE", "camping in cold weather", 0.8, 0.7),
+            ("co_buy", "P1", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
+        ],
+        tmp_path / "a.csv",
+    )
+    load_triples_file(store, a)  # a co-buy triple gives both products the intention
+    assert _product_counts(store) == {"camping in cold weather": 4, "keeping the head warm": 2}
+    b = _file(
+        [
+            ("co_buy", "P2", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
+            ("co_buy", "P2", "P3", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+        ],
+        tmp_path / "b.csv",
+    )
+    rb = load_triples_file(store, b)  # P2 gains "keeping the head warm"; P2, P3 had camping
+    assert _product_counts(store) == {"camping in cold weather": 4, "keeping the head warm": 3}
+    rollback_run(store, rb.run_id)
+    assert _product_counts(store) == {"camping in cold weather": 4, "keeping the head warm": 2}
