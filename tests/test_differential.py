@@ -110,7 +110,7 @@ def _drawn_parameters(settings: Settings) -> dict[str, Any]:
         store.close()
     return {
         "product_id": product, "query_key": query, "head_id": product, "intention_text": edge,
-        "text": edge.split()[0], "audience": audience.split()[-1], "min_plausibility": 0.0,
+        "text": edge.split()[0].lower(), "audience": audience.split()[-1], "min_plausibility": 0.0,
         "from_seq": 0, "to_seq": 10, "limit": 50, "per_facet": 10,
     }  # fmt: skip
 
@@ -119,14 +119,15 @@ def test_every_saved_query_answers_alike(both: dict[str, Settings]) -> None:
     drawn = _drawn_parameters(both["falkordb"])
     stores = {name: open_store(s) for name, s in both.items()}
     try:
-        nonempty = 0
+        empty = []
         for name, q in saved_queries().items():
             ours = {k: drawn.get(k, v) for k, v in q.example.items()}
             for params in (q.example, ours):
                 answers = {b: normalise(st.query(q.text, params)) for b, st in stores.items()}
                 assert answers["falkordb"] == answers["neo4j"], f"{name} with {params}"
-            nonempty += bool(answers["neo4j"])
-        assert nonempty == len(saved_queries()), "a saved query answered nothing with drawn values"
+            if not answers["neo4j"]:
+                empty.append(name)
+        assert not empty, f"saved queries that answered nothing with {drawn}: {empty}"
     finally:
         for st in stores.values():
             st.close()
