@@ -84,9 +84,14 @@ def _product_id(title: str) -> str:
     return "t:" + hashlib.blake2b(title.encode(), digest_size=8).hexdigest()
 
 
-def _jobs(pair: tuple[str, str], by_pair: dict[int, dict[tuple[str, str], list[Question]]]):  # type: ignore[no-untyped-def]
+Job = tuple[int, list[BehaviourPair], tuple[str, ...], dict[str, str]]
+
+
+def _jobs(
+    pair: tuple[str, str], by_pair: dict[int, dict[tuple[str, str], list[Question]]]
+) -> list[Job]:
     """(task, behaviour pairs, relations, {product id: title}) of one sampled pair."""
-    out = []
+    out: list[Job] = []
     q1 = by_pair[1].get(pair, [])
     if q1:
         q = q1[0]

@@ -199,8 +199,8 @@ class Query:
             raise ApiError("online explanations are not configured (no cache store)", "UNAVAILABLE")
         try:
             rel = None if relation is None else relation_type(relation)
-        except SchemaError as e:
-            raise ApiError(str(e), "BAD_INPUT") from e
+        except SchemaError as err:
+            raise ApiError(str(err), "BAD_INPUT") from err
         res = await svc.explain(text, str(product_id), rel)
         e = res.explanation
         if e is None:
