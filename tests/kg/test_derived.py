@@ -116,24 +116,18 @@ def test_loads_and_rollback_keep_intention_product_counts(behaviour: Any, tmp_pa
     from cosmo.kg.versions import rollback_run
 
     store = behaviour
-    a = _file(
-        [
-            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
-            ("co_buy", "P3", "P4", "USED_FOR_EVE", "camping in cold weather", 0.8, 0.7),
-            ("co_buy", "P1", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
-        ],
-        tmp_path / "a.csv",
+    camp, warm = (
+        ("USED_FOR_EVE", "camping in cold weather"),
+        ("CAPABLE_OF", "keeping the head warm"),
     )
+    rows_a = [("P1", "P2", *camp), ("P3", "P4", *camp), ("P1", "P4", *warm)]
+    a = _file([("co_buy", *r, 0.8, 0.7) for r in rows_a], tmp_path / "a.csv")
     load_triples_file(store, a)  # a co-buy triple gives both products the intention
-    assert _product_counts(store) == {"camping in cold weather": 4, "keeping the head warm": 2}
-    b = _file(
-        [
-            ("co_buy", "P2", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
-            ("co_buy", "P2", "P3", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
-        ],
-        tmp_path / "b.csv",
-    )
-    rb = load_triples_file(store, b)  # P2 gains "keeping the head warm"; P2, P3 had camping
-    assert _product_counts(store) == {"camping in cold weather": 4, "keeping the head warm": 3}
+    assert _product_counts(store) == {camp[1]: 4, warm[1]: 2}
+    # P2 gains "keeping the head warm"; P2 and P3 already had camping
+    b = _file([("co_buy", "P2", "P4", *warm, 0.7, 0.4), ("co_buy", "P2", "P3", *camp, 0.9, 0.8)],
+              tmp_path / "b.csv")  # fmt: skip
+    rb = load_triples_file(store, b)
+    assert _product_counts(store) == {camp[1]: 4, warm[1]: 3}
     rollback_run(store, rb.run_id)
-    assert _product_counts(store) == {"camping in cold weather": 4, "keeping the head warm": 2}
+    assert _product_counts(store) == {camp[1]: 4, warm[1]: 2}
