@@ -36,7 +36,7 @@ from cosmo.kg.bulk_binary import (
     col_ints,
     col_values,
 )
-from cosmo.kg.derived import all_queries, refresh_derived, refresh_product_counts
+from cosmo.kg.derived import refresh_after_load
 from cosmo.kg.loader import LoadReport
 from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
@@ -310,8 +310,7 @@ def bulk_build(
     store.setup(embedding_dim=384)
     t3 = time.perf_counter()
     counts = WriteSummary(nodes_created=n_nodes, relationships_created=n_edges)
-    derived = refresh_derived(store, run_id, seq, now, all_queries(store))
-    refresh_product_counts(store)
+    derived = refresh_after_load(store, run_id, seq, now, first_build=True)
     finish_run(store, run_id, counts, rejected=0, loaded=len(good))
     report = LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)
     report.derived = derived

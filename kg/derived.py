@@ -15,8 +15,9 @@ came from) and ``model = 'derived'``, with the weight as ``typicality`` and the 
 plausibility as ``plausibility``; a derived edge that gains a behaviour pair of its own stops
 being derived.
 
-:func:`refresh_derived` runs at the end of every load (:func:`cosmo.kg.loader.load_triples`)
-for the queries whose bought products' knowledge that load touched. Edges are merged, not
+:func:`refresh_after_load` runs at the end of every load (the incremental loader, the
+``GRAPH.BULK`` first build and ``neo4j-admin import``) for the queries whose bought products'
+knowledge that load touched. Edges are merged, not
 recreated: a reload of the same file changes nothing, and a new derived edge gets the load's
 ``created_run``/``created_seq``, so ``cosmo kg diff`` lists it (and ``rollback`` removes it).
 
@@ -40,18 +41,21 @@ from cosmo.kg.store import GraphStore
 __all__ = [
     "DERIVED_MODEL",
     "DerivedCounts",
-    "affected_queries",
-    "all_queries",
     "intentions_of_run",
+    "refresh_after_load",
     "refresh_derived",
     "refresh_product_counts",
 ]
 
 DERIVED_MODEL = "derived"
 
-_AFFECTED = (
-    "MATCH (p:Product)-[r]->(:Intention) WHERE r.updated_run = $run "
-    "WITH DISTINCT p MATCH (q:Query)-[:SEARCH_BUY]->(p) RETURN DISTINCT q.key AS key"
+_TOUCHED = (  # every write of a knowledge edge sets updated_run (kg.queries)
+    "MATCH (p:Product)-[r]->(i:Intention) WHERE r.updated_run = $run "
+    "RETURN collect(DISTINCT p.id) AS products, collect(DISTINCT i.id) AS intentions"
+)
+_BUYERS = (
+    "UNWIND $ids AS pid MATCH (q:Query)-[:SEARCH_BUY]->(:Product {id: pid}) "
+    "RETURN DISTINCT q.key AS key"
 )
 _BOUGHT = (
     "UNWIND $keys AS k MATCH (q:Query {key: k})-[s:SEARCH_BUY]->(p:Product) "
@@ -81,14 +85,26 @@ class DerivedCounts:
         return dict(vars(self))
 
 
-def affected_queries(store: GraphStore, run_id: str) -> list[str]:
-    """Keys of the queries whose bought products gained or reinforced knowledge in ``run_id``."""
-    return sorted(r["key"] for r in store.query(_AFFECTED, {"run": run_id}))
+def refresh_after_load(
+    store: GraphStore, run_id: str, seq: int, now: str, *, first_build: bool = False
+) -> DerivedCounts:
+    """What every load ends with: the derived edges and intention product counts it affects.
 
-
-def all_queries(store: GraphStore) -> list[str]:
-    """Every query's key (a first build from scratch affects them all)."""
-    return sorted(r["key"] for r in store.query("MATCH (q:Query) RETURN q.key AS key"))
+    An incremental load reads the product edges it wrote once, for both: the queries that
+    bought those products and the intentions they point at. A first build affects everything.
+    """
+    if first_build:
+        keys = [r["key"] for r in store.query("MATCH (q:Query) RETURN q.key AS key")]
+        derived = refresh_derived(store, run_id, seq, now, keys)
+        refresh_product_counts(store)
+        return derived
+    touched = store.query(_TOUCHED, {"run": run_id})
+    products = touched[0]["products"] if touched else []
+    intentions = touched[0]["intentions"] if touched else []
+    buyers = store.query(_BUYERS, {"ids": products}) if products else []
+    derived = refresh_derived(store, run_id, seq, now, [r["key"] for r in buyers])
+    refresh_product_counts(store, sorted(intentions))
+    return derived
 
 
 def _wanted(store: GraphStore, keys: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -136,10 +152,10 @@ SET r.derived_from = null"""
 
 
 def refresh_derived(
-    store: GraphStore, run_id: str, seq: int, now: str, keys: list[str] | None = None
+    store: GraphStore, run_id: str, seq: int, now: str, keys: list[str]
 ) -> DerivedCounts:
-    """Recompute the derived edges of ``keys`` (default: the queries ``run_id`` affected)."""
-    keys = affected_queries(store, run_id) if keys is None else sorted(set(keys))
+    """Recompute the derived edges of the queries ``keys``, recorded on the run ``run_id``."""
+    keys = sorted(set(keys))
     out = DerivedCounts(queries=len(keys))
     if not keys:
         return out
@@ -177,7 +193,7 @@ def refresh_derived(
     return out
 
 
-_RUN_INTENTIONS = (
+_RUN_INTENTIONS = (  # created_run too: a later load may have updated an edge this run created
     "MATCH (:Product)-[r]->(i:Intention) WHERE r.updated_run = $run OR r.created_run = $run "
     "RETURN DISTINCT i.id AS id"
 )

@@ -23,12 +23,7 @@ from cosmo.core.manifest import file_digest
 from cosmo.core.schema import query_key
 from cosmo.core.text import control_rows
 from cosmo.kg.batches import Planned, run_batches
-from cosmo.kg.derived import (
-    DerivedCounts,
-    intentions_of_run,
-    refresh_derived,
-    refresh_product_counts,
-)
+from cosmo.kg.derived import DerivedCounts, refresh_after_load
 from cosmo.kg.intentions import IntentionMatcher, Matching
 from cosmo.kg.planner import intention_ids, iter_plan, none_if_missing
 from cosmo.kg.queries import Q_CO_BUY, Q_PRODUCTS, Q_QUERIES, Q_SEARCH_BUY
@@ -127,9 +122,8 @@ def load_triples(
             progress(batch.size)
     if total is not None:  # no batch was written after planning finished
         checkpoint(store, run.id, done, report.written, total_batches=total)
-    # the query → intention edges derived from what this load taught about bought products
-    report.derived = refresh_derived(store, run.id, run.seq, params["now"])
-    refresh_product_counts(store, intentions_of_run(store, run.id))
+    # derived query → intention edges and intention product counts of what this load wrote
+    report.derived = refresh_after_load(store, run.id, run.seq, params["now"])
     report.seconds = time.perf_counter() - t0
     finish_run(store, run.id, report.written, rejected=report.rejected, loaded=report.loaded_rows)
     return report

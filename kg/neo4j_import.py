@@ -41,7 +41,7 @@ import pyarrow as pa
 from cosmo.core.errors import InputError, ServerError
 from cosmo.core.text import CONTROL_CHARACTERS, refuse_control
 from cosmo.kg.bulk import _LABEL, _NODE_COLS, _edge_props
-from cosmo.kg.derived import all_queries, refresh_derived, refresh_product_counts
+from cosmo.kg.derived import refresh_after_load
 from cosmo.kg.loader import LoadReport
 from cosmo.kg.planner import WriteStep, plan_writes
 from cosmo.kg.store import WriteSummary
@@ -332,8 +332,7 @@ def neo4j_first_build(
         # CSV has no empty array; the incremental loader gives an intention without aliases []
         store.execute("MATCH (i:Intention) WHERE i.aliases IS NULL SET i.aliases = []")
         store.setup(embedding_dim=384)
-        derived = refresh_derived(store, run["id"], 1, run["started_at"], all_queries(store))
-        refresh_product_counts(store)
+        derived = refresh_after_load(store, run["id"], 1, run["started_at"], first_build=True)
     finally:
         store.close()
     t4 = time.perf_counter()
