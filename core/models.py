@@ -25,6 +25,7 @@ __all__ = [
     "GEMMA_DEFAULT",
     "MINILM_DEFAULT",
     "gemma_model_dir",
+    "is_packaged_gemma",
     "minilm_model_dir",
     "resolve_model",
 ]
@@ -108,6 +109,11 @@ def gemma_model_dir(cache_dir: Path | None = None, *, force: bool = False) -> Pa
         if not (target / _MARKER).exists():
             raise ModelError(f"Could not move the converted Gemma into {target}") from None
     return target
+
+
+def is_packaged_gemma(name: str) -> bool:
+    """Whether ``name`` is one of the aliases of the packaged Gemma 3 270M."""
+    return name in _GEMMA_ALIASES
 
 
 def resolve_model(name: str, cache_dir: Path | None = None) -> str:

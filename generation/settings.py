@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cosmo.core.models import GEMMA_DEFAULT
@@ -38,11 +38,18 @@ class GenerationSettings(BaseSettings):
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
     repetition_penalty: float = Field(default=1.3, ge=1.0)
     seed: int = 0
-    adapter: Path | None = Field(
-        default=None,
-        description="a tuned COSMO-LM LoRA adapter folder (cosmo instruct tune) that the"
-        " online explainer runs on its base model (hf backend); unset: the base model",
+    adapter: str = Field(
+        default="auto",
+        description="the COSMO-LM LoRA adapter the online explainer runs on its base model"
+        " (hf backend): 'auto' (default) the packaged adapter when the explainer runs the"
+        " packaged Gemma in-process, else none; 'cosmo-lm' the packaged adapter; 'none' the"
+        " base model; or a tuned adapter folder (cosmo instruct tune)",
     )
+
+    @field_validator("adapter", mode="before")
+    @classmethod
+    def _adapter_path(cls, v: object) -> object:
+        return str(v) if isinstance(v, Path) else v
 
     def params(self) -> GenerationParams:
         return GenerationParams(

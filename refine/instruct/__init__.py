@@ -24,15 +24,18 @@ from cosmo.refine.instruct.evaluate import (
     yes_no_scores,
 )
 from cosmo.refine.instruct.serve import (
+    PACKAGED_ADAPTER,
     LoRATransformersGenerator,
     adapter_base_model,
     adapter_generator,
     load_tuned,
+    packaged_adapter_dir,
 )
 from cosmo.refine.instruct.settings import InstructSettings
 from cosmo.refine.instruct.tune import TuneConfig, TuneResult, tune
 
 __all__ = [
+    "PACKAGED_ADAPTER",
     "TASKS",
     "TEMPLATES",
     "YES_NO_TASKS",
@@ -49,6 +52,7 @@ __all__ = [
     "build_instructions",
     "evaluate_adapter",
     "load_tuned",
+    "packaged_adapter_dir",
     "pairs_from_candidates",
     "pairs_from_tables",
     "read_examples",

@@ -107,7 +107,6 @@ def tune_cmd(
     ] = False,
 ) -> None:
     """LoRA-tune the base model on the train split; saves the adapter."""
-    from cosmo.core.models import resolve_model
     from cosmo.refine.instruct.data import read_examples
     from cosmo.refine.instruct.settings import InstructSettings
     from cosmo.refine.instruct.tune import TuneConfig, tune
@@ -125,9 +124,7 @@ def tune_cmd(
         checkpoint_every=checkpoint_every,
         time_budget_s=minutes * 60 if minutes else None,
     )
-    res = tune(
-        read_examples(data), resolve_model(base_model or s.base_model), out, cfg, resume=resume
-    )
+    res = tune(read_examples(data), base_model or s.base_model, out, cfg, resume=resume)
     console.print(
         f"adapter in {res.adapter_dir}: {res.steps} steps on {res.examples} examples, "
         f"{res.seconds_per_step:.1f} s/step, loss {res.losses[0]:.3f} → {res.losses[-1]:.3f}"

@@ -21,7 +21,26 @@ from cosmo.core.models import resolve_model
 from cosmo.generation.hf import TransformersGenerator
 from cosmo.refine.instruct.tune import ADAPTER_INFO, load_base
 
-__all__ = ["LoRATransformersGenerator", "adapter_base_model", "adapter_generator", "load_tuned"]
+__all__ = [
+    "PACKAGED_ADAPTER",
+    "LoRATransformersGenerator",
+    "adapter_base_model",
+    "adapter_generator",
+    "load_tuned",
+    "packaged_adapter_dir",
+]
+
+PACKAGED_ADAPTER = "cosmo-lm"
+"""Name of the COSMO-LM adapter that ships with cosmo (LoRA on Gemma 3 270M); see
+``refine/instruct/cosmo_lm/README.md`` for how it was tuned and what it scores."""
+
+
+def packaged_adapter_dir() -> Path:
+    """Folder of the packaged COSMO-LM adapter (inside the installed package)."""
+    d = Path(__file__).resolve().parent / "cosmo_lm"
+    if not (d / "adapter_model.safetensors").is_file():
+        raise ModelError(f"the packaged COSMO-LM adapter is missing from {d}; reinstall cosmo")
+    return d
 
 
 def adapter_base_model(adapter_dir: Path) -> str:
@@ -47,13 +66,17 @@ def load_tuned(
     *,
     device: str | None = None,
     merge: bool = False,
+    cache_dir: Path | None = None,
 ) -> tuple[Any, Any]:
-    """Tokenizer and the base model with the adapter on it (a ``PeftModel``, or merged)."""
+    """Tokenizer and the base model with the adapter on it (a ``PeftModel``, or merged).
+
+    The base model defaults to the one the adapter records; a cosmo alias there resolves to
+    the local model folder under ``cache_dir``."""
     import torch
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
-    base = base_model or adapter_base_model(adapter_dir)
+    base = resolve_model(base_model or adapter_base_model(adapter_dir), cache_dir)
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
     tok, model = load_base(base, dev, bf16=dev.startswith("cuda"))
     try:
@@ -85,7 +108,7 @@ class LoRATransformersGenerator(TransformersGenerator):
         super().__init__(base_model or "", device=device, batch_size=batch_size)
         self.adapter_dir = Path(adapter_dir)
         self.base_model = base_model
-        self.model_name = f"cosmo-lm:{self.adapter_dir.name}"
+        self.model_name = f"cosmo-lm:{_adapter_name(self.adapter_dir)}"
         self._model: Any = None
         self._tok: Any = None
 
@@ -97,6 +120,16 @@ class LoRATransformersGenerator(TransformersGenerator):
             tok.padding_side = "left"
             self._tok, self._model = tok, model
         return self
+
+
+def _adapter_name(adapter_dir: Path) -> str:
+    """The adapter's recorded name (``cosmo-instruct.json``), else its folder's name."""
+    info = adapter_dir / ADAPTER_INFO
+    if info.is_file():
+        name = json.loads(info.read_text()).get("name")
+        if name:
+            return str(name)
+    return adapter_dir.name
 
 
 def adapter_generator(

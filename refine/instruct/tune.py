@@ -21,6 +21,7 @@ from typing import Any
 
 from cosmo.core.errors import ModelError, PipelineError
 from cosmo.core.manifest import Manifest
+from cosmo.core.models import resolve_model
 from cosmo.refine.instruct.data import InstructExample
 
 __all__ = ["ADAPTER_INFO", "TuneConfig", "TuneResult", "load_base", "logits_at", "tune"]
@@ -234,8 +235,12 @@ def tune(
     *,
     progress: bool = True,
     resume: bool = False,
+    cache_dir: Path | None = None,
 ) -> TuneResult:
     """Fine-tune a LoRA adapter of ``base_model`` on the train split of ``examples``.
+
+    ``base_model`` is recorded as given (a cosmo alias such as ``gemma3-270m`` stays the
+    alias, so the adapter loads on any machine) and resolved to a local folder to load.
 
     ``resume=True`` continues the run checkpointed in ``out_dir`` (adapter weights, step
     count, loss curve, and the optimiser state when it was saved) up to ``max_steps``
@@ -253,7 +258,7 @@ def tune(
     device = _device(cfg)
     bf16 = cfg.bf16 if cfg.bf16 is not None else device.startswith("cuda")
     torch.manual_seed(cfg.seed)
-    tok, model = _lora(base_model, device, bf16, cfg)
+    tok, model = _lora(resolve_model(base_model, cache_dir), device, bf16, cfg)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -286,6 +291,15 @@ def tune(
     return TuneResult(out_dir, len(losses), len(train), seconds, losses)
 
 
+def _record_base(config_path: Path, base_model: str) -> None:
+    """peft records the folder the base was loaded from; record the name it was given."""
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = base_model
+    tmp = config_path.with_name(f".{config_path.name}.tmp")
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True))
+    tmp.replace(config_path)
+
+
 def _save(
     model: Any,
     out_dir: Path,
@@ -304,6 +318,7 @@ def _save(
     seconds = time.perf_counter() - t0
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(out_dir))
+    _record_base(out_dir / "adapter_config.json", base_model)
     if optim is not None:
         tmp_opt = out_dir / f".{OPTIMIZER_STATE}.tmp"
         torch.save({"opt": optim[0].state_dict(), "sched": optim[1].state_dict()}, tmp_opt)
