@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cosmo.core.errors import InputError
+from cosmo.core.errors import CosmoError, InputError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,
@@ -278,6 +280,50 @@ def write_graph_bulk(
     return writer.nodes_created - (run_node is not None), writer.edges_created
 
 
+log = logging.getLogger(__name__)
+
+_HELD = {"auto-aof-rewrite-percentage": "0", "save": ""}
+
+
+@contextmanager
+def background_saves_held(store: FalkorDBStore) -> Iterator[None]:
+    """No automatic AOF rewrite or RDB snapshot while a first build writes; one rewrite after.
+
+    A rewrite forks, and FalkorDB prepares the fork by waiting for the graph's writer: with
+    ``GRAPH.BULK`` commands arriving back to back on a 10M-edge build, the server was seen
+    to stop answering every client, itself included (a client postponed for good behind a
+    module "busy" flag). Growth-triggered rewrites also re-encode the whole graph at every
+    50% of growth. So they are switched off for the build, the previous settings are put
+    back, and the append-only log is rewritten once when the graph is built. A server that
+    refuses ``CONFIG`` (a managed one) is left as it is.
+    """
+    try:
+        before = {k: store.raw_command("CONFIG", "GET", k) for k in _HELD}
+        aof = store.raw_command("CONFIG", "GET", "appendonly")
+    except CosmoError:
+        yield
+        return
+    old = {k: _config_value(v) for k, v in before.items()}
+    for k, v in _HELD.items():
+        store.raw_command("CONFIG", "SET", k, v)
+    try:
+        yield
+    finally:
+        try:
+            for k, v in old.items():
+                store.raw_command("CONFIG", "SET", k, v)
+            if _config_value(aof) == "yes":
+                store.raw_command("BGREWRITEAOF")
+        except CosmoError as e:  # a server gone (the build says why) or a rewrite running
+            log.warning("after the first build: %s", e)
+
+
+def _config_value(reply: Any) -> str:
+    """The value of a one-key ``CONFIG GET`` reply (a list or a dict, str or bytes)."""
+    value = next(iter(reply.values())) if isinstance(reply, dict) else reply[1]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def bulk_build(
     store: FalkorDBStore, good: pd.DataFrame, *, settings: Settings, source: str = "inline"
 ) -> LoadReport:
@@ -300,17 +346,18 @@ def bulk_build(
     )
     if store.exists():
         store.clear()  # an empty graph (indexes only) is rebuilt
-    try:
-        n_nodes, n_edges = write_graph_bulk(store, steps, run_id, seq, now, run_node=run_node)
-    except InputError:
-        if store.exists():  # a value refused after the first command: no half graph
-            store.clear()
-        raise
-    t2 = time.perf_counter()
-    store.setup(embedding_dim=384)
-    t3 = time.perf_counter()
-    counts = WriteSummary(nodes_created=n_nodes, relationships_created=n_edges)
-    derived = refresh_after_load(store, run_id, seq, now, first_build=True)
+    with background_saves_held(store):
+        try:
+            n_nodes, n_edges = write_graph_bulk(store, steps, run_id, seq, now, run_node=run_node)
+        except InputError:
+            if store.exists():  # a value refused after the first command: no half graph
+                store.clear()
+            raise
+        t2 = time.perf_counter()
+        store.setup(embedding_dim=384)
+        t3 = time.perf_counter()
+        counts = WriteSummary(nodes_created=n_nodes, relationships_created=n_edges)
+        derived = refresh_after_load(store, run_id, seq, now, first_build=True)
     finish_run(store, run_id, counts, rejected=0, loaded=len(good))
     report = LoadReport(run_id, seq, source, len(good), len(good), [], counts, batches=0)
     report.derived = derived

@@ -60,17 +60,22 @@ def test_writes_are_logged_as_effects_and_survive_kill_9(iqa_triples, tmp_path) 
     assert "aof-use-rdb-preamble yes" in conf and "EFFECTS_THRESHOLD 0" in conf
 
 
-def _rewrite_aof(store: FalkorDBStore) -> None:
-    """Rewrite the append-only file now and wait until it finished, successfully."""
-    store.raw_command("BGREWRITEAOF")
+def _rewrites_done(store: FalkorDBStore) -> int:
+    """AOF rewrites finished so far, once none is running or scheduled."""
     deadline = time.monotonic() + 60
     while True:
         info = store.client.connection.info("persistence")
         if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
             assert info["aof_last_bgrewrite_status"] == "ok"
-            return
+            return int(info["aof_rewrites"])
         assert time.monotonic() < deadline, "the AOF rewrite did not finish"
         time.sleep(0.1)
+
+
+def _rewrite_aof(store: FalkorDBStore) -> None:
+    """Rewrite the append-only file now and wait until it finished, successfully."""
+    store.raw_command("BGREWRITEAOF")
+    _rewrites_done(store)
 
 
 def test_the_server_restarts_after_an_aof_rewrite_that_follows_nul_attempts(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -159,5 +164,43 @@ def test_kill_9_of_the_server_mid_load_then_resume_gives_exact_counts(tmp_path) 
         assert restart < 60, f"the restart after kill -9 took {restart:.0f} s"
     finally:
         ref.close()
+        store.close()
+        server.stop()
+
+
+def test_a_first_build_holds_background_saves_and_rewrites_the_log_once(
+    iqa_triples, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """No growth-triggered AOF rewrite or RDB snapshot forks while ``GRAPH.BULK`` writes
+    (a fork prepared mid-build once stopped the server answering anyone); the settings come
+    back afterwards, one rewrite leaves a log that restores the built graph."""
+    from cosmo.kg.bulk import background_saves_held, bulk_load_if_empty
+
+    settings = Settings(state_dir=tmp_path / "state", falkordb_port=free_port(), graph="g")
+    server = EmbeddedServer(settings)
+    server.start()
+    store = FalkorDBStore.from_settings(settings)
+
+    def config() -> dict[str, str]:
+        keys = ("auto-aof-rewrite-percentage", "save")
+        return {k: store.client.connection.config_get(k)[k] for k in keys}
+
+    try:
+        before = config()
+        assert before["auto-aof-rewrite-percentage"] == "50"
+        with background_saves_held(store):
+            assert config() == {"auto-aof-rewrite-percentage": "0", "save": ""}
+        assert config() == before
+        rewrites = _rewrites_done(store)
+        path = tmp_path / "t.parquet"
+        iqa_triples.head(400).to_parquet(path)
+        assert bulk_load_if_empty(store, path, settings=settings) is not None
+        assert config() == before
+        assert _rewrites_done(store) == rewrites + 1  # the build's one rewrite
+        expected = graph_stats(store)
+        os.kill(server.status().pid or 0, signal.SIGKILL)
+        assert server.start().answers
+        assert graph_stats(store) == expected
+    finally:
         store.close()
         server.stop()
