@@ -297,22 +297,22 @@ def background_saves_held(store: FalkorDBStore) -> Iterator[None]:
     back, and the append-only log is rewritten once when the graph is built. A server that
     refuses ``CONFIG`` (a managed one) is left as it is.
     """
+    old: dict[str, str] = {}
     try:
-        before = {k: store.raw_command("CONFIG", "GET", k) for k in _HELD}
-        aof = store.raw_command("CONFIG", "GET", "appendonly")
-    except CosmoError:
-        yield
-        return
-    old = {k: _config_value(v) for k, v in before.items()}
-    for k, v in _HELD.items():
-        store.raw_command("CONFIG", "SET", k, v)
+        aof = _config_value(store.raw_command("CONFIG", "GET", "appendonly"))
+        for k, v in _HELD.items():
+            old[k] = _config_value(store.raw_command("CONFIG", "GET", k))
+            store.raw_command("CONFIG", "SET", k, v)
+    except CosmoError as e:
+        log.warning("background saves not held during the first build: %s", e)
+        aof = ""
     try:
         yield
     finally:
         try:
             for k, v in old.items():
                 store.raw_command("CONFIG", "SET", k, v)
-            if _config_value(aof) == "yes":
+            if old and aof == "yes":
                 store.raw_command("BGREWRITEAOF")
         except CosmoError as e:  # a server gone (the build says why) or a rewrite running
             log.warning("after the first build: %s", e)
