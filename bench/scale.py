@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -113,8 +114,10 @@ def patient_store(settings: Settings) -> AsyncGraphStore:
     return AsyncFalkorDBStore(connect, settings.graph)
 
 
-def run_one(backend: str, size: int, df: Any, path: Path, tmp: Path, args: Any) -> dict[str, Any]:
-    """Build, weigh and (for full sizes) query and grow one graph on a fresh server."""
+def run_one(
+    backend: str, size: int, n_triples: int, starts: Any, path: Path, tmp: Path, args: Any
+) -> dict[str, Any]:
+    """Build, weigh and (for full sizes, given their ``starts``) query and grow one graph."""
     if backend == "neo4j":
         settings = neo4j_settings(
             tmp / "neo4j", args.neo4j_lib_dir, args.neo4j_heap, args.neo4j_pagecache
@@ -125,7 +128,7 @@ def run_one(backend: str, size: int, df: Any, path: Path, tmp: Path, args: Any) 
         server = EmbeddedServer(settings)
     server.start()
     try:
-        res: dict[str, Any] = {"size": size, "backend": backend, "triples": len(df)}
+        res: dict[str, Any] = {"size": size, "backend": backend, "triples": n_triples}
         res["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
         res["build_s"] = round(build(backend, settings, server, path), 1)
         store = open_store(settings)
@@ -137,8 +140,7 @@ def run_one(backend: str, size: int, df: Any, path: Path, tmp: Path, args: Any) 
         time.sleep(2)
         res["rss_mb"] = rss_mb(server.status().pid)
         res["disk_mb"] = disk_mb(settings.state_dir)
-        if size <= args.full_upto:
-            starts = start_nodes(df, args.warmup + args.queries, seed=size)
+        if starts is not None:
             res["queries"] = asyncio.run(measure(patient_store(settings), starts, args.warmup))
             res["rss_after_queries_mb"] = rss_mb(server.status().pid)
             res["incremental"] = incremental(settings, size, args.sample, tmp)
@@ -253,13 +255,18 @@ def main() -> None:
                 df.to_parquet(path)
                 stats = degree_stats(df)
                 stats_table(console, size, stats)
+                n_triples, starts = len(df), None
+                if size <= args.full_upto:
+                    starts = start_nodes(df, args.warmup + args.queries, seed=size)
+                # the build reads the file back: holding both frames took 20 GiB at 10M
+                del df
+                gc.collect()
                 for b in todo:
                     console.print(f"  {size:>10,}  {b}: building ...", highlight=False)
-                    res = run_one(b, size, df, path, tmp, args)
+                    res = run_one(b, size, n_triples, starts, path, tmp, args)
                     res["degrees"] = stats
                     (args.out / f"{size}-{b}.json").write_text(json.dumps(res, indent=1))
                     console.print(f"  {size:>10,}  {b}: {json.dumps({k: v for k, v in res.items() if k not in ('queries', 'degrees')})}", highlight=False)  # fmt: skip
-                del df
     rows = results(args.out)
     md = show(console, rows)
     if args.report is not None:
