@@ -138,6 +138,7 @@ def run_pipeline(
         cache_dir=spec.cache_dir,
         use_perplexity=spec.use_perplexity,
         inputs={"candidates": cand_path},
+        runner=engine.stage_runner(spec.refine.device),
     )
     report.counts["triples"] = len(result.triples)
     report.paths = {"pairs": pairs_path, "candidates": cand_path, **paths}
