@@ -48,6 +48,7 @@ def test_ray_engine_gives_the_local_answers(
     local_out, local_report = local_run
     engine = RayEngine(PipelineSettings(engine="ray", workers=2, refine_batch_size=2))
     spec = tiny_spec(tmp_path, shared_data, gemma_dir)
+    spec.out_dir = f"file://{tmp_path}"  # a URL: workers upload their blocks with fsspec
     report = run_pipeline(spec, engine, embedder=pipeline_embedder)
     engine.close()
     assert ray_cluster.is_initialized()  # the engine leaves a cluster it did not start running
@@ -56,6 +57,8 @@ def test_ray_engine_gives_the_local_answers(
     assert len(lc) > 0 and len(lt) > 0
     pd.testing.assert_frame_equal(lc, rc)
     pd.testing.assert_frame_equal(lt, rt)
+    assert report.paths["triples"] == f"file://{tmp_path}/triples.parquet"
+    assert not [f for f in tmp_path.rglob("*") if f.name.endswith(".tmp")]
     # refinement's per-candidate stages ran in Ray actors, the global ones in the driver
     stages = read_manifest(tmp_path / "triples.parquet")["notes"]["stages"]
     for name in ("validity", "overlap", "similarity"):
