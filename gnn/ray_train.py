@@ -41,7 +41,7 @@ def all_sum(tensor: Any) -> Any:
 
 
 def report_epoch(
-    metrics: dict[str, Any], *, last: bool, filename: str, save: Callable[[Path], None]
+    metrics: dict[str, Any], *, last: bool, filename: str, save: Callable[[Path], object]
 ) -> None:
     """Report the epoch; after the last one rank 0 also saves ``filename`` as the checkpoint."""
     import ray.train

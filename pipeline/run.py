@@ -64,11 +64,14 @@ class PipelineReport:
 
 def _local_inputs(spec: PipelineSpec, work: Path) -> PipelineSpec:
     """The spec with every input a local path (remote inputs downloaded into ``work``)."""
-    got = {
-        name: fetch_input(getattr(spec, name), f"--{name.replace('_', '-')}", work)
-        for name in ("intentionqa", "catalogue", "search_buy", "co_buy")
-    }
-    return replace(spec, out_dir=work, **got)
+    return replace(
+        spec,
+        out_dir=work,
+        intentionqa=fetch_input(spec.intentionqa, "--intentionqa", work),
+        catalogue=fetch_input(spec.catalogue, "--catalogue", work),
+        search_buy=fetch_input(spec.search_buy, "--search-buy", work),
+        co_buy=fetch_input(spec.co_buy, "--co-buy", work),
+    )
 
 
 def _ingest_and_sample(spec: PipelineSpec) -> tuple[list[BehaviourPair], Path]:
@@ -87,7 +90,8 @@ def _ingest_and_sample(spec: PipelineSpec) -> tuple[list[BehaviourPair], Path]:
         )
     else:
         assert spec.catalogue is not None
-        res = ingest_files(spec.catalogue, ingest_dir, spec.search_buy, spec.co_buy)
+        sb_in, cb_in = (Path(p) if p else None for p in (spec.search_buy, spec.co_buy))
+        res = ingest_files(Path(spec.catalogue), ingest_dir, sb_in, cb_in)
     products, sb, cb = read_artifacts(
         res.paths["catalogue"], res.paths.get("search_buy"), res.paths.get("co_buy")
     )

@@ -14,6 +14,7 @@ so :func:`load_session_model` and the single-process evaluator read it unchanged
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
             {"epoch": epoch, "loss": history[-1]["loss"]},
             last=epoch == cfg.epochs,
             filename=CHECKPOINT,
-            save=lambda path, extra=extra: save_session_model(inner, path, extra=extra),
+            save=partial(save_session_model, inner, extra=extra),
         )
 
 
