@@ -11,6 +11,8 @@ fresh folder each, greedy, without the perplexity filter; ``gen s`` is the time 
 first block handed out to the last one written. The training rows run the session trainer
 under ``TorchTrainer`` (gloo) on the last ``--train-sessions`` Diginetica sessions; samples/s
 counts training cases x epochs over the wall time of ``fit`` (Ray Train's start-up included).
+The GraphSAGE rows train the link-prediction encoder under ``TorchTrainer`` on the KG of the
+first ``--sage-questions`` IntentionQA task-1 questions (full-batch; epochs/s over ``fit``).
 The load average is printed: on a shared machine the figures are noisy.
 """
 
@@ -28,6 +30,8 @@ from cosmo.core.models import gemma_model_dir, minilm_model_dir
 from cosmo.core.settings import Settings
 from cosmo.generation.runner import GenerateConfig
 from cosmo.generation.settings import GenerationSettings
+from cosmo.gnn.embed import TrainConfig
+from cosmo.gnn.sage_ddp import train_link_prediction_ddp
 from cosmo.gnn.session.data import expand_prefixes, load_sessions
 from cosmo.gnn.session.ddp import train_session_ddp
 from cosmo.gnn.session.train import SessionTrainConfig
@@ -77,6 +81,24 @@ def _train_row(workers: int, args: argparse.Namespace, ckpt: Path) -> str:
     return f"| train-session | {workers} | {len(train)} cases x {args.epochs} epochs | {wall:.1f} | {rate:.0f} samples/s | loss {history[0]['loss']:.3f} → {history[-1]['loss']:.3f} |"
 
 
+def _sage_row(workers: int, args: argparse.Namespace, data, ckpt: Path) -> str:  # type: ignore[no-untyped-def]
+    cfg = TrainConfig(epochs=args.sage_epochs, hidden=64, out=32)
+    t0 = time.perf_counter()
+    report = train_link_prediction_ddp(data, cfg, workers=workers, checkpoint=ckpt)
+    wall = time.perf_counter() - t0
+    edges = sum(report.supervised_edges.values())
+    return f"| train-sage | {workers} | {edges} edges x {args.sage_epochs} epochs | {wall:.1f} | {args.sage_epochs / wall:.2f} epochs/s | loss {report.losses[0]:.3f} → {report.losses[-1]:.3f}, AUC {report.val_auc:.3f} |"
+
+
+def _iqa_graph(args: argparse.Namespace, embedder):  # type: ignore[no-untyped-def]
+    from cosmo.evaluation.intentionqa import kg_from_questions
+    from cosmo.gnn.data import build_hetero
+    from cosmo.ingest.intentionqa import load_questions
+
+    qs = load_questions(args.data / "intentionqa" / "task1.jsonl", limit=args.sage_questions)
+    return build_hetero(kg_from_questions(qs), embedder)[0]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("COSMO_SHARED_DATA", SHARED)))
@@ -85,6 +107,8 @@ def main() -> None:
     ap.add_argument("--train-sessions", type=int, default=1000)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--sage-questions", type=int, default=400)
+    ap.add_argument("--sage-epochs", type=int, default=10)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ray-bench-"))
     try:
@@ -100,6 +124,9 @@ def main() -> None:
             print(_pipeline_row(w, args, tmp / f"pipeline-{w}", embedder, model), flush=True)
         for w in (1, 2):
             print(_train_row(w, args, tmp / f"train-{w}.pt"), flush=True)
+        graph = _iqa_graph(args, embedder)
+        for w in (1, 2):
+            print(_sage_row(w, args, graph, tmp / f"sage-{w}.pt"), flush=True)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         import ray

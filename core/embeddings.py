@@ -44,6 +44,12 @@ class SentenceTransformerEmbedder:
         self.dim = dim
         self._model: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the loaded model: a copy sent to another process loads its own."""
+        state = dict(self.__dict__)
+        state["_model"] = None
+        return state
+
     def _load(self) -> Any:
         if self._model is None:
             from sentence_transformers import SentenceTransformer

@@ -19,6 +19,9 @@ gnn_app = typer.Typer(
 )
 
 _OUT = typer.Option(help="Artifact folder (default: <state>/artifacts/gnn)")
+_WORKERS = typer.Option(
+    min=1, help="DDP workers on Ray Train (the cluster of COSMO_PIPELINE_*; default: in process)"
+)
 _FROM = typer.Option(
     "--from-export", help="Read a `cosmo kg export` folder instead of the graph store"
 )
@@ -65,7 +68,16 @@ def export(
     )
 
 
-def _train(ctx: typer.Context, out: Path | None, epochs: int, dim: int, write_back: bool) -> None:
+def _train(
+    ctx: typer.Context,
+    out: Path | None,
+    epochs: int,
+    dim: int,
+    write_back: bool,
+    workers: int | None = None,
+) -> None:
+    from contextlib import nullcontext
+
     from cosmo.gnn.data import load_graph
     from cosmo.gnn.embed import TrainConfig
     from cosmo.gnn.pipeline import train_and_embed
@@ -77,15 +89,19 @@ def _train(ctx: typer.Context, out: Path | None, epochs: int, dim: int, write_ba
         from cosmo.kg.factory import open_store
 
         store = open_store(settings_of(ctx))
+    if workers is not None:
+        from cosmo.gnn.ray_train import ray_from_settings
     try:
-        report, path, written = train_and_embed(
-            data,
-            maps,
-            folder,
-            config=TrainConfig(epochs=epochs, out=dim),
-            store=store,
-            progress=True,
-        )
+        with ray_from_settings() if workers is not None else nullcontext():
+            report, path, written = train_and_embed(
+                data,
+                maps,
+                folder,
+                config=TrainConfig(epochs=epochs, out=dim),
+                store=store,
+                progress=True,
+                workers=workers,
+            )
     finally:
         if store is not None:
             store.close()
@@ -96,6 +112,7 @@ def _train(ctx: typer.Context, out: Path | None, epochs: int, dim: int, write_ba
     console.print(
         f"[green]✓[/] embeddings: {path}"
         + (f"; {written} products written back" if write_back else "")
+        + (f" ({workers} DDP workers on Ray Train)" if workers else "")
     )
 
 
@@ -105,9 +122,10 @@ def train(
     out: Annotated[Path | None, _OUT] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 50,
     dim: Annotated[int, typer.Option(min=2, help="Embedding size")] = 64,
+    workers: Annotated[int | None, _WORKERS] = None,
 ) -> None:
     """Train GraphSAGE by link prediction on graph.pt; saves sage.pt and embeddings.parquet."""
-    _train(ctx, out, epochs, dim, write_back=False)
+    _train(ctx, out, epochs, dim, write_back=False, workers=workers)
 
 
 @gnn_app.command("embed")
@@ -116,9 +134,10 @@ def embed(
     out: Annotated[Path | None, _OUT] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 50,
     dim: Annotated[int, typer.Option(min=2, help="Embedding size")] = 64,
+    workers: Annotated[int | None, _WORKERS] = None,
 ) -> None:
     """Train, then write product embeddings back to the graph with a vector index."""
-    _train(ctx, out, epochs, dim, write_back=True)
+    _train(ctx, out, epochs, dim, write_back=True, workers=workers)
 
 
 @gnn_app.command("similar")

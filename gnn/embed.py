@@ -10,9 +10,9 @@ passing and supervision; the held-out ROC-AUC against random corruptions is repo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,12 @@ __all__ = [
     "TrainConfig",
     "TrainReport",
     "embed_nodes",
+    "held_out_auc",
+    "link_loss",
+    "load_model",
+    "new_model",
+    "save_model",
+    "split_edges",
     "train_link_prediction",
     "write_embeddings_parquet",
 ]
@@ -99,27 +105,88 @@ def _corrupt(
     return neg
 
 
-def train_link_prediction(
-    data: HeteroData, config: TrainConfig | None = None, *, progress: bool = False
-) -> tuple[HeteroSAGE, TrainReport]:
-    """Train the encoder; returns it (in eval mode) and a report with losses and held-out AUC."""
-    import torch
-    from sklearn.metrics import roc_auc_score
-
+def new_model(data: HeteroData, cfg: TrainConfig) -> HeteroSAGE:
+    """A fresh encoder for ``data`` (seeded by the caller)."""
     from cosmo.core.errors import PipelineError
     from cosmo.gnn.sage import HeteroSAGE
 
-    cfg = config or TrainConfig()
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
     if not _target_types(data):
         raise PipelineError(
             "the graph has no edges to learn from; load behaviour and knowledge first"
         )
     in_dim = next(iter(data.x_dict.values())).shape[1]
-    model = HeteroSAGE(data.metadata(), in_dim, cfg.hidden, cfg.out, cfg.layers, cfg.dropout)
+    return HeteroSAGE(data.metadata(), in_dim, cfg.hidden, cfg.out, cfg.layers, cfg.dropout)
+
+
+def split_edges(
+    data: HeteroData, cfg: TrainConfig, gen: torch.Generator
+) -> tuple[dict, dict, dict]:
+    """Message-passing, train and held-out edges (see :func:`_split`)."""
+    return _split(data, cfg.holdout, gen)
+
+
+def link_loss(
+    h: dict,
+    data: HeteroData,
+    train: dict,
+    gen: torch.Generator,
+    *,
+    rank: int = 0,
+    world: int = 1,
+) -> torch.Tensor:
+    """The epoch's loss: per edge type, BCE of its edges against as many corruptions; mean.
+
+    Every caller draws the same corruptions (all of them, from ``gen``); with ``world`` > 1
+    this returns worker ``rank``'s share (a contiguous slice of each type's edges), and the
+    shares of all workers add up to the loss one process computes.
+    """
+    import torch
+
+    parts = []
+    for et, pos in train.items():
+        neg = _corrupt(data, et, pos, gen)
+        mine = torch.tensor_split(torch.arange(pos.shape[1]), world)[rank]
+        logits = torch.cat([_scores(h, et, pos[:, mine]), _scores(h, et, neg[:, mine])])
+        labels = torch.cat([torch.ones(len(mine)), torch.zeros(len(mine))])
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
+        parts.append(bce / (2 * pos.shape[1]))
+    return torch.stack(parts).sum() / len(parts)
+
+
+def held_out_auc(
+    model: HeteroSAGE, data: HeteroData, mp: dict, val: dict, gen: torch.Generator
+) -> float:
+    """ROC-AUC of the held-out edges against random corruptions (``nan`` when none)."""
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    model.eval()
+    with torch.no_grad():
+        h = model(data.x_dict, mp)
+        ys, ss = [], []
+        for et, pos in val.items():
+            if pos.shape[1] == 0:
+                continue
+            neg = _corrupt(data, et, pos, gen)
+            ss += [_scores(h, et, pos), _scores(h, et, neg)]
+            ys += [torch.ones(pos.shape[1]), torch.zeros(neg.shape[1])]
+    if not ys:
+        return float("nan")
+    return float(roc_auc_score(torch.cat(ys).numpy(), torch.cat(ss).numpy()))
+
+
+def train_link_prediction(
+    data: HeteroData, config: TrainConfig | None = None, *, progress: bool = False
+) -> tuple[HeteroSAGE, TrainReport]:
+    """Train the encoder; returns it (in eval mode) and a report with losses and held-out AUC."""
+    import torch
+
+    cfg = config or TrainConfig()
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    model = new_model(data, cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    mp, train, val = _split(data, cfg.holdout, gen)
+    mp, train, val = split_edges(data, cfg, gen)
     report = TrainReport(
         supervised_edges={"__".join(et): int(e.shape[1]) for et, e in train.items()}
     )
@@ -132,14 +199,7 @@ def train_link_prediction(
     for _ in range(cfg.epochs):
         model.train()
         opt.zero_grad()
-        h = model(data.x_dict, mp)
-        losses = []
-        for et, pos in train.items():
-            neg = _corrupt(data, et, pos, gen)
-            logits = torch.cat([_scores(h, et, pos), _scores(h, et, neg)])
-            labels = torch.cat([torch.ones(pos.shape[1]), torch.zeros(neg.shape[1])])
-            losses.append(torch.nn.functional.binary_cross_entropy_with_logits(logits, labels))
-        loss = torch.stack(losses).mean()
+        loss = link_loss(model(data.x_dict, mp), data, train, gen)
         loss.backward()
         opt.step()
         report.losses.append(loss.item())
@@ -149,19 +209,61 @@ def train_link_prediction(
     if bar is not None:
         bar.close()
     report.seconds_per_epoch = (time.perf_counter() - t0) / max(cfg.epochs, 1)
-    model.eval()
-    with torch.no_grad():
-        h = model(data.x_dict, mp)
-        ys, ss = [], []
-        for et, pos in val.items():
-            if pos.shape[1] == 0:
-                continue
-            neg = _corrupt(data, et, pos, gen)
-            ss += [_scores(h, et, pos), _scores(h, et, neg)]
-            ys += [torch.ones(pos.shape[1]), torch.zeros(neg.shape[1])]
-        if ys:
-            report.val_auc = float(roc_auc_score(torch.cat(ys).numpy(), torch.cat(ss).numpy()))
+    report.val_auc = held_out_auc(model, data, mp, val, gen)
     return model, report
+
+
+def save_model(model: HeteroSAGE, config: TrainConfig, report: TrainReport, path: Path) -> Path:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "config": asdict(config),
+            "metadata": (model.node_types, model.edge_types),
+            "in_channels": model.skips[0][model.node_types[0]].in_features,  # type: ignore[index]
+            "report": asdict(report),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+    m = Manifest(stage="gnn.train", parameters=asdict(config))
+    m.notes.update(
+        {
+            "val_auc": report.val_auc,
+            "seconds_per_epoch": report.seconds_per_epoch,
+            "first_loss": report.losses[0] if report.losses else None,
+            "last_loss": report.losses[-1] if report.losses else None,
+        }
+    )
+    m.counts.update(report.supervised_edges)
+    m.write(path)
+    return path
+
+
+def load_model(path: Path) -> HeteroSAGE:
+    """Load what :func:`save_model` wrote."""
+    import torch
+
+    from cosmo.core.errors import InputError
+    from cosmo.gnn.sage import HeteroSAGE
+
+    if not path.exists():
+        raise InputError("model not found; run `cosmo gnn train` first", file=str(path))
+    blob: dict[str, Any] = torch.load(path, weights_only=False)
+    cfg = blob["config"]
+    model = HeteroSAGE(
+        blob["metadata"],
+        blob["in_channels"],
+        cfg["hidden"],
+        cfg["out"],
+        cfg["layers"],
+        cfg["dropout"],
+    )
+    model.load_state_dict(blob["state_dict"])
+    return model.eval()
 
 
 def embed_nodes(model: HeteroSAGE, data: HeteroData) -> dict[str, np.ndarray]:

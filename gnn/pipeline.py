@@ -9,9 +9,8 @@ Artifacts (each with a ``.manifest.json`` written last)::
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cosmo.core.manifest import Manifest
 
@@ -21,11 +20,10 @@ if TYPE_CHECKING:
     from cosmo.core.embeddings import Embedder
     from cosmo.gnn.data import IdMaps
     from cosmo.gnn.embed import TrainConfig, TrainReport
-    from cosmo.gnn.sage import HeteroSAGE
     from cosmo.kg.export import KGTables
     from cosmo.kg.store import GraphStore
 
-__all__ = ["export_graph", "load_model", "save_model", "train_and_embed"]
+__all__ = ["export_graph", "train_and_embed"]
 
 
 def export_graph(
@@ -42,58 +40,6 @@ def export_graph(
     return data, maps, path
 
 
-def save_model(model: HeteroSAGE, config: TrainConfig, report: TrainReport, path: Path) -> Path:
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "config": asdict(config),
-            "metadata": (model.node_types, model.edge_types),
-            "in_channels": model.skips[0][model.node_types[0]].in_features,  # type: ignore[index]
-        },
-        tmp,
-    )
-    tmp.replace(path)
-    m = Manifest(stage="gnn.train", parameters=asdict(config))
-    m.notes.update(
-        {
-            "val_auc": report.val_auc,
-            "seconds_per_epoch": report.seconds_per_epoch,
-            "first_loss": report.losses[0] if report.losses else None,
-            "last_loss": report.losses[-1] if report.losses else None,
-        }
-    )
-    m.counts.update(report.supervised_edges)
-    m.write(path)
-    return path
-
-
-def load_model(path: Path) -> HeteroSAGE:
-    """Load what :func:`save_model` wrote."""
-    import torch
-
-    from cosmo.core.errors import InputError
-    from cosmo.gnn.sage import HeteroSAGE
-
-    if not path.exists():
-        raise InputError("model not found; run `cosmo gnn train` first", file=str(path))
-    blob: dict[str, Any] = torch.load(path, weights_only=False)
-    cfg = blob["config"]
-    model = HeteroSAGE(
-        blob["metadata"],
-        blob["in_channels"],
-        cfg["hidden"],
-        cfg["out"],
-        cfg["layers"],
-        cfg["dropout"],
-    )
-    model.load_state_dict(blob["state_dict"])
-    return model.eval()
-
-
 def train_and_embed(
     data: HeteroData,
     maps: IdMaps,
@@ -102,23 +48,33 @@ def train_and_embed(
     config: TrainConfig | None = None,
     store: GraphStore | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> tuple[TrainReport, Path, int]:
     """Train GraphSAGE, save it and the embeddings Parquet; write product vectors back.
 
-    Returns the training report, the Parquet path and how many products got a vector in
-    the store (0 without a store).
+    ``workers`` trains under Ray Train with that many DDP processes (Ray initialised or
+    reachable). Returns the training report, the Parquet path and how many products got a
+    vector in the store (0 without a store).
     """
     from cosmo.gnn.embed import (
         TrainConfig,
         embed_nodes,
+        load_model,
+        save_model,
         train_link_prediction,
         write_embeddings_parquet,
     )
     from cosmo.gnn.vectors import write_embeddings
 
     cfg = config or TrainConfig()
-    model, report = train_link_prediction(data, cfg, progress=progress)
-    save_model(model, cfg, report, out / "sage.pt")
+    if workers is None:
+        model, report = train_link_prediction(data, cfg, progress=progress)
+        save_model(model, cfg, report, out / "sage.pt")
+    else:
+        from cosmo.gnn.sage_ddp import train_link_prediction_ddp
+
+        report = train_link_prediction_ddp(data, cfg, workers=workers, checkpoint=out / "sage.pt")
+        model = load_model(out / "sage.pt")
     emb = embed_nodes(model, data)
     m = Manifest(stage="gnn.embed", parameters={"dim": cfg.out, "val_auc": report.val_auc})
     m.add_input("model", out / "sage.pt")

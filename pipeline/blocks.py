@@ -28,6 +28,7 @@ from cosmo.core.records import BehaviourPair, Candidate
 from cosmo.generation.base import TextGenerator
 from cosmo.generation.cache import GenerationCache
 from cosmo.generation.runner import GenerateConfig, run_generation
+from cosmo.pipeline.storage import Remote
 
 __all__ = [
     "BlockJob",
@@ -50,6 +51,7 @@ class BlockJob:
     config: GenerateConfig
     fingerprint: str
     cache_dir: str | None = None
+    remote: Remote | None = None  # a remote --out's blocks folder: each block goes up too
 
 
 def make_blocks(pairs: Sequence[BehaviourPair], size: int) -> list[list[BehaviourPair]]:
@@ -122,7 +124,10 @@ def run_block(
         counts=report.counts,
         notes=report.notes,
     )
-    write_candidates(report.candidates, block_path(job.blocks_dir, index), manifest)
+    path = block_path(job.blocks_dir, index)
+    write_candidates(report.candidates, path, manifest)
+    if job.remote is not None:
+        job.remote.put_with_manifest(path)
     return len(report.candidates)
 
 

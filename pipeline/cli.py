@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,12 +16,15 @@ pipeline_app = typer.Typer(help="The offline pipeline as one job (local, or on a
 @pipeline_app.command("run")
 def run(
     ctx: typer.Context,
-    intentionqa: Annotated[Path | None, typer.Option(help="IntentionQA task1.jsonl.")] = None,
-    catalogue: Annotated[Path | None, typer.Option(help="Catalogue file.")] = None,
-    search_buy: Annotated[Path | None, typer.Option(help="Search-buy file.")] = None,
-    co_buy: Annotated[Path | None, typer.Option(help="Co-buy file.")] = None,
+    intentionqa: Annotated[
+        str | None, typer.Option(help="IntentionQA task1.jsonl (a path or fsspec URL).")
+    ] = None,
+    catalogue: Annotated[str | None, typer.Option(help="Catalogue file or URL.")] = None,
+    search_buy: Annotated[str | None, typer.Option(help="Search-buy file or URL.")] = None,
+    co_buy: Annotated[str | None, typer.Option(help="Co-buy file or URL.")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder (default <artifacts>/pipeline).")
+        str | None,
+        typer.Option(help="Output folder or fsspec URL (default <artifacts>/pipeline)."),
     ] = None,
     engine: Annotated[
         str | None, typer.Option(help="local (default) or ray. Env: COSMO_PIPELINE_ENGINE")
@@ -87,7 +89,7 @@ def run(
 
 
 def _spec(
-    settings: Any, ps: Any, gs: Any, relations: str | None, out: Path | None, ppl: bool
+    settings: Any, ps: Any, gs: Any, relations: str | None, out: str | None, ppl: bool
 ) -> Any:
     from cosmo.core.schema import RELATIONS, relation_type
     from cosmo.generation.runner import GenerateConfig

@@ -19,6 +19,7 @@ from cosmo.generation.base import TextGenerator
 from cosmo.pipeline.blocks import BlockJob, run_block
 from cosmo.pipeline.ray_support import connect, import_ray
 from cosmo.pipeline.settings import PipelineSettings
+from cosmo.refine.stage import StageRunner
 
 __all__ = ["BlockWorker", "Engine", "LocalEngine", "RayEngine", "make_engine"]
 
@@ -50,6 +51,8 @@ class Engine(Protocol):
 
     def generate(self, todo: Todo, job: BlockJob, on_done: OnDone) -> None: ...
 
+    def stage_runner(self, device: str) -> StageRunner | None: ...
+
     def close(self) -> None: ...
 
 
@@ -65,6 +68,9 @@ class LocalEngine:
         worker = BlockWorker(job)
         for index, pairs in todo:
             on_done(*worker.run(index, pairs))
+
+    def stage_runner(self, device: str) -> StageRunner | None:
+        return None  # refinement's default: every stage in this process
 
     def close(self) -> None:
         return None
@@ -123,6 +129,16 @@ class RayEngine:
         finally:
             for a in actors:
                 ray.kill(a)
+
+    def stage_runner(self, device: str) -> StageRunner | None:
+        """Refinement's per-candidate stages on a Ray Data actor pool of ``workers`` actors."""
+        from cosmo.pipeline.ray_refine import RayStageRunner
+
+        s = self.settings
+        gpus = 1 if device.startswith("cuda") else 0
+        return RayStageRunner(
+            self._connect(), workers=s.workers, batch_size=s.refine_batch_size, gpus=gpus
+        )
 
     def close(self) -> None:
         if self._ray is not None and self._owned:

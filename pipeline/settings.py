@@ -22,6 +22,9 @@ class PipelineSettings(BaseSettings):
     )
     workers: int = Field(default=2, ge=1, description="generation actors")
     block_size: int = Field(default=4, ge=1, description="pairs per generation block")
+    refine_batch_size: int = Field(
+        default=256, ge=1, description="candidates per refinement batch on a Ray actor"
+    )
     max_retries: int = Field(default=2, ge=0, description="restarts of a dead generation actor")
     connect_timeout: float = Field(default=3.0, gt=0, description="seconds to reach the address")
     ray_temp_dir: str | None = Field(default=None, description="the local cluster's temp folder")

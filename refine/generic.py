@@ -56,6 +56,7 @@ class GenericnessFilter:
     """Drops tails that are frequent across many, varied heads."""
 
     name = "genericness"
+    per_candidate = False  # head counts and entropy over all candidates: global
 
     def __init__(
         self, *, min_heads: int = 5, max_share: float = 0.05, min_entropy: float = 0.75

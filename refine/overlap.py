@@ -89,6 +89,7 @@ class OverlapFilter:
     """
 
     name = "overlap"
+    per_candidate = True  # each candidate's fate depends on it alone: mappable
 
     def __init__(
         self,

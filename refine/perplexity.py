@@ -60,6 +60,13 @@ class PerplexityScorer:
         self._model: Any = None
         self._tok: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the loaded model: a copy sent to another process loads its own."""
+        state = dict(self.__dict__)
+        state["_model"] = None
+        state["_tok"] = None
+        return state
+
     def load(self) -> tuple[Any, Any]:
         """Load (once) and return ``(model, tokenizer)``."""
         if self._model is None:
@@ -181,6 +188,7 @@ class PerplexityFilter:
     """Drops candidates whose tail, read as a sentence, is less fluent than a threshold."""
 
     name = "perplexity"
+    per_candidate = True  # each candidate's fate depends on it alone: mappable
 
     def __init__(self, scorer: PerplexityScorer, *, max_perplexity: float = 1000.0) -> None:
         self.scorer = scorer

@@ -21,6 +21,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -33,16 +34,26 @@ from cosmo.refine.overlap import OverlapFilter
 from cosmo.refine.perplexity import PerplexityFilter, PerplexityScorer
 from cosmo.refine.settings import RefineSettings
 from cosmo.refine.similarity import IntentionResolver, SimilarityFilter
-from cosmo.refine.stage import Dropped, Stage, StageReport, StageResult
+from cosmo.refine.stage import (
+    Dropped,
+    Stage,
+    StageReport,
+    StageResult,
+    StageRunner,
+    is_per_candidate,
+    run_chain,
+    run_here,
+)
 from cosmo.refine.validity import ValidityFilter
 
-__all__ = ["ClassifierFilter", "RefineResult", "refine"]
+__all__ = ["ClassifierFilter", "RefineResult", "build_stages", "refine"]
 
 
 class ClassifierFilter:
     """Keeps candidates whose predicted plausibility exceeds ``keep``."""
 
     name = "classifier"
+    per_candidate = True  # each candidate's fate depends on it alone: mappable
 
     def __init__(self, classifier: QualityClassifier, *, keep: float = 0.5) -> None:
         self.classifier = classifier
@@ -87,6 +98,7 @@ class RefineResult:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
     n_input: int = 0
     run_id: str = ""
+    engines: dict[str, dict[str, Any]] = field(default_factory=dict)  # how each stage ran
 
 
 def _check_unique(candidates: Sequence[Candidate]) -> None:
@@ -99,23 +111,14 @@ def _check_unique(candidates: Sequence[Candidate]) -> None:
         seen.add(c.candidate_id)
 
 
-def refine(
-    candidates: Sequence[Candidate],
+def build_stages(
+    s: RefineSettings,
     *,
     embedder: Embedder,
     scorer: PerplexityScorer | None,
     classifier: QualityClassifier | None = None,
-    settings: RefineSettings | None = None,
-    run_id: str | None = None,
-) -> RefineResult:
-    """Run every stage and aggregate the survivors into triples.
-
-    ``scorer=None`` skips the perplexity stage (said in its report); ``classifier=None``
-    skips the classifier stage. Inputs are not modified.
-    """
-    s = settings or RefineSettings()
-    run_id = run_id or f"refine-{uuid.uuid4().hex[:8]}"
-    _check_unique(candidates)
+) -> list[Stage]:
+    """The filters in the order they run (see the module docstring), models not yet loaded."""
     stages: list[Stage] = [
         ValidityFilter(max_words=s.validity_max_words),
         GenericnessFilter(
@@ -137,26 +140,68 @@ def refine(
     )
     if classifier is not None:
         stages.append(ClassifierFilter(classifier, keep=s.keep_plausibility))
+    return stages
+
+
+def _chains(stages: Sequence[Stage]) -> list[list[Stage]]:
+    """Consecutive stages grouped: each run of per-candidate stages, each global stage alone."""
+    groups: list[list[Stage]] = []
+    for stage in stages:
+        if groups and is_per_candidate(stage) and is_per_candidate(groups[-1][-1]):
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+    return groups
+
+
+def refine(
+    candidates: Sequence[Candidate],
+    *,
+    embedder: Embedder,
+    scorer: PerplexityScorer | None,
+    classifier: QualityClassifier | None = None,
+    settings: RefineSettings | None = None,
+    run_id: str | None = None,
+    runner: StageRunner | None = None,
+) -> RefineResult:
+    """Run every stage and aggregate the survivors into triples.
+
+    ``scorer=None`` skips the perplexity stage (said in its report); ``classifier=None``
+    skips the classifier stage. Inputs are not modified. ``runner`` runs each chain of
+    per-candidate stages (default :func:`run_here`, this process; the pipeline's Ray engine
+    maps them over actors); global stages and intention resolution run here, in order.
+    """
+    s = settings or RefineSettings()
+    run_id = run_id or f"refine-{uuid.uuid4().hex[:8]}"
+    _check_unique(candidates)
+    stages = build_stages(s, embedder=embedder, scorer=scorer, classifier=classifier)
     reports: list[StageReport] = []
     scores: dict[str, dict[str, float]] = defaultdict(dict)
+    engines: dict[str, dict[str, Any]] = {}
     current = list(candidates)
-    for stage in stages:
-        result = stage(current)
-        reports.append(result.report)
-        for cid, sc in result.scores.items():
-            scores[cid].update(sc)
-        current = result.kept
+    for group in _chains(stages):
+        if is_per_candidate(group[0]):
+            results, how = (runner or run_here)(group, current)
+        else:
+            results, how = run_chain(group, current), {"engine": "driver"}
+        for stage, result in zip(group, results, strict=True):
+            reports.append(result.report)
+            engines[stage.name] = how
+            for cid, sc in result.scores.items():
+                scores[cid].update(sc)
+            current = result.kept
     resolver = IntentionResolver(
         embedder, threshold=s.cluster_cosine, batch_size=s.embed_batch_size
     )
     t0 = time.perf_counter()
     mapping = resolver.resolve(current)
     reports.append(resolver.report(current, mapping, time.perf_counter() - t0))
+    engines[resolver.name] = {"engine": "driver"}
     triples, bad = _aggregate(current, mapping, scores, run_id)
     reports.append(
         StageReport("triples", len(current), len(current) - len(bad), {"run": run_id}, bad)
     )
-    return RefineResult(triples, reports, dict(scores), len(candidates), run_id)
+    return RefineResult(triples, reports, dict(scores), len(candidates), run_id, engines)
 
 
 def _aggregate(

@@ -17,6 +17,7 @@ from cosmo.refine.labels import aggregate_labels, candidates_for_labels, read_la
 from cosmo.refine.perplexity import PerplexityScorer
 from cosmo.refine.pipeline import RefineResult, refine
 from cosmo.refine.settings import RefineSettings
+from cosmo.refine.stage import StageRunner
 
 __all__ = ["load_input", "run_refine", "score_candidates", "train_classifier"]
 
@@ -49,10 +50,13 @@ def run_refine(
     use_perplexity: bool = True,
     scorer: PerplexityScorer | None = None,
     inputs: dict[str, Path] | None = None,
+    runner: StageRunner | None = None,
 ) -> tuple[RefineResult, dict[str, Path]]:
     """Refine, then write ``triples.parquet`` (+ manifest) and the funnel report.
 
-    The perplexity scorer is built from ``settings`` unless one is passed in.
+    The perplexity scorer is built from ``settings`` unless one is passed in; ``runner``
+    runs the per-candidate stages (see :func:`cosmo.refine.pipeline.refine`). The manifest's
+    ``notes.stages`` says where each stage ran.
     """
     s = settings or RefineSettings()
     if classifier is None and classifier_path is not None:
@@ -74,12 +78,20 @@ def run_refine(
     if classifier_path is not None:
         manifest.add_input("classifier", Path(classifier_path))
     manifest.notes.update(perplexity=use_perplexity, classifier=classifier is not None)
-    result = refine(candidates, embedder=embedder, scorer=scorer, classifier=classifier, settings=s)
+    result = refine(
+        candidates,
+        embedder=embedder,
+        scorer=scorer,
+        classifier=classifier,
+        settings=s,
+        runner=runner,
+    )
     out_dir = Path(out_dir)
     manifest.count("candidates", result.n_input)
     for r in result.reports:
         manifest.count(f"after_{r.stage}", r.n_out)
     manifest.notes["run"] = result.run_id
+    manifest.notes["stages"] = result.engines
     with staged_outputs(out_dir) as stage:  # the triples and their reports, all or nothing
         write_triples(result.triples, stage / "triples.parquet")
         paths = write_funnel(

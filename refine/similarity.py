@@ -44,6 +44,7 @@ class SimilarityFilter:
     """Drops tails whose cosine with the query or a title reaches ``max_cosine``."""
 
     name = "similarity"
+    per_candidate = True  # each candidate's fate depends on it alone: mappable
 
     def __init__(
         self, embedder: Embedder, *, max_cosine: float = 0.9, batch_size: int = 64

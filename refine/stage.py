@@ -9,13 +9,23 @@ funnel report can reuse them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from cosmo.core.records import Candidate
 
-__all__ = ["Dropped", "Stage", "StageReport", "StageResult"]
+__all__ = [
+    "Dropped",
+    "Stage",
+    "StageReport",
+    "StageResult",
+    "StageRunner",
+    "is_per_candidate",
+    "merge_results",
+    "run_chain",
+    "run_here",
+]
 
 
 @dataclass(frozen=True)
@@ -107,3 +117,60 @@ class Stage(Protocol):
     name: str
 
     def __call__(self, candidates: Sequence[Candidate]) -> StageResult: ...
+
+
+def is_per_candidate(stage: Stage) -> bool:
+    """True when each candidate's fate depends on that candidate alone (a mappable stage).
+
+    A stage says so with ``per_candidate = True``; any other stage is global (it needs every
+    candidate at once, like genericness) and runs in one process.
+    """
+    return bool(getattr(stage, "per_candidate", False))
+
+
+def run_chain(stages: Sequence[Stage], candidates: Sequence[Candidate]) -> list[StageResult]:
+    """Run ``stages`` one after the other, each on the previous one's survivors."""
+    results: list[StageResult] = []
+    current = list(candidates)
+    for stage in stages:
+        results.append(stage(current))
+        current = results[-1].kept
+    return results
+
+
+def merge_results(parts: Sequence[StageResult]) -> StageResult:
+    """One stage's results on consecutive slices of its input, as one result on all of it.
+
+    Only right for a per-candidate stage: survivors and drops keep input order, counts and
+    seconds add up, the parameters are the first slice's (every slice ran the same stage).
+    """
+    if not parts:
+        raise ValueError("merge_results needs at least one result")
+    first = parts[0].report
+    kept = [c for p in parts for c in p.kept]
+    dropped = [d for p in parts for d in p.report.dropped]
+    scores: dict[str, Mapping[str, float]] = {}
+    for p in parts:
+        scores.update(p.scores)
+    report = StageReport(
+        first.stage,
+        sum(p.report.n_in for p in parts),
+        len(kept),
+        first.parameters,
+        dropped,
+        sum(p.report.seconds for p in parts),
+    )
+    return StageResult(kept, report, scores)
+
+
+StageRunner = Callable[
+    [Sequence[Stage], Sequence[Candidate]], tuple[list[StageResult], dict[str, Any]]
+]
+"""Runs a chain of per-candidate stages; returns their results and how it ran them."""
+
+
+def run_here(
+    stages: Sequence[Stage], candidates: Sequence[Candidate]
+) -> tuple[list[StageResult], dict[str, Any]]:
+    """The local :data:`StageRunner`: the chain in this process."""
+    return run_chain(stages, candidates), {"engine": "local"}

@@ -111,6 +111,7 @@ class ValidityFilter:
     """Drops tails that are not a well-formed intention phrase (see the module docstring)."""
 
     name = "validity"
+    per_candidate = True  # each candidate's fate depends on it alone: mappable
 
     def __init__(self, *, max_words: int = 10) -> None:
         self.max_words = max_words

@@ -122,19 +122,13 @@ def _train_ddp(
     path: Path, cases: Any, num_items: int, cfg: Any, workers: int, other: tuple[object, ...]
 ) -> None:
     """``train-session --workers N``: SR-GNN under Ray Train (the cluster of COSMO_PIPELINE_*)."""
+    from cosmo.gnn.ray_train import ray_from_settings
     from cosmo.gnn.session.ddp import train_session_ddp
-    from cosmo.pipeline.ray_support import connect
-    from cosmo.pipeline.settings import PipelineSettings
 
     if any(other):
         raise InputError("--workers trains SR-GNN; --positions and --item-features train alone")
-    ps = PipelineSettings()
-    ray = connect(ps.ray_address, temp_dir=ps.ray_temp_dir, object_store_mb=ps.object_store_mb,
-                  timeout=ps.connect_timeout)  # fmt: skip
-    try:
+    with ray_from_settings():
         history = train_session_ddp(cases, num_items, cfg, workers=workers, checkpoint=path)
-    finally:
-        ray.shutdown()
     for h in history:
         console.print(f"epoch {h['epoch']}: loss {h['loss']:.3f}")
     console.print(f"saved {path} ({workers} DDP workers on Ray Train; the last epoch's weights)")

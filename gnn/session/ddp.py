@@ -13,9 +13,8 @@ so :func:`load_session_model` and the single-process evaluator read it unchanged
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from cosmo.core.errors import ConfigError
+from cosmo.gnn.ray_train import all_sum, fit_on_ray, report_epoch, worker_rank
 from cosmo.gnn.session.data import SessionCases
 from cosmo.gnn.session.graph import build_session_batch
 from cosmo.gnn.session.srgnn import SRGNN
 from cosmo.gnn.session.train import SessionTrainConfig, save_session_model
-from cosmo.pipeline.ray_support import import_ray
 
 __all__ = ["train_session_ddp"]
 
@@ -60,16 +59,12 @@ def _batch_loss(
 
 
 def _worker_loop(config: dict[str, Any]) -> None:
-    import ray.train
-    import torch.distributed as dist
-    from ray.train import Checkpoint
     from ray.train.torch import prepare_model
 
     cfg: SessionTrainConfig = config["cfg"]
     train: SessionCases = config["train"]
     num_items: int = config["num_items"]
-    ctx = ray.train.get_context()
-    rank, world = ctx.get_world_rank(), ctx.get_world_size()
+    rank, world = worker_rank()
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.num_threads)
     base = SRGNN(num_items, hidden=cfg.hidden, num_steps=cfg.num_steps, normalize=cfg.normalize,
@@ -103,17 +98,15 @@ def _worker_loop(config: dict[str, Any]) -> None:
             opt.zero_grad()
             loss.backward()
             opt.step()
-        if world > 1:
-            dist.all_reduce(total)
+        all_sum(total)
         history.append({"epoch": epoch, "loss": float(total[0] / total[1])})
-        metrics = {"epoch": epoch, "loss": history[-1]["loss"]}
-        if epoch == cfg.epochs and rank == 0:
-            with tempfile.TemporaryDirectory() as d:
-                extra = {"config": asdict(cfg), "history": history, "workers": world}
-                save_session_model(inner, Path(d) / CHECKPOINT, extra=extra)
-                ray.train.report(metrics, checkpoint=Checkpoint.from_directory(d))
-        else:
-            ray.train.report(metrics)
+        extra = {"config": asdict(cfg), "history": history, "workers": world}
+        report_epoch(
+            {"epoch": epoch, "loss": history[-1]["loss"]},
+            last=epoch == cfg.epochs,
+            filename=CHECKPOINT,
+            save=partial(save_session_model, inner, extra=extra),
+        )
 
 
 def train_session_ddp(
@@ -134,26 +127,15 @@ def train_session_ddp(
     cfg = replace(config or SessionTrainConfig(), num_threads=1)
     if len(train) == 0:
         raise ConfigError("no training cases: sessions need at least two clicks")
-    import_ray()
-    from ray.train import RunConfig, ScalingConfig
-    from ray.train.torch import TorchConfig, TorchTrainer
-
-    with tempfile.TemporaryDirectory(prefix="cosmo-train-") as tmp:
-        trainer = TorchTrainer(
-            _worker_loop,
-            train_loop_config={"cfg": cfg, "train": train, "num_items": num_items},
-            torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
-            scaling_config=ScalingConfig(num_workers=workers, use_gpu=use_gpu),
-            run_config=RunConfig(storage_path=str(storage or tmp), name="train-session"),
-        )
-        result = trainer.fit()
-        if result.checkpoint is None:
-            raise ConfigError(f"Ray Train finished without a checkpoint ({result.error})")
-        with result.checkpoint.as_directory() as d:
-            payload = torch.load(Path(d) / CHECKPOINT, map_location="cpu", weights_only=False)
-            checkpoint = Path(checkpoint)
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            tmp_file = checkpoint.with_suffix(checkpoint.suffix + ".tmp")
-            shutil.copyfile(Path(d) / CHECKPOINT, tmp_file)
-            tmp_file.replace(checkpoint)
+    path = fit_on_ray(
+        _worker_loop,
+        {"cfg": cfg, "train": train, "num_items": num_items},
+        workers=workers,
+        name="train-session",
+        filename=CHECKPOINT,
+        checkpoint=checkpoint,
+        storage=storage,
+        use_gpu=use_gpu,
+    )
+    payload = torch.load(path, map_location="cpu", weights_only=False)
     return list(payload["history"])

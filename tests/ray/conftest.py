@@ -40,3 +40,14 @@ def ray_cluster(ray_temp_dir: Path) -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def iqa_graph(shared_data: Path, pipeline_embedder):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The knowledge graph of 40 IntentionQA task-1 questions, MiniLM features (real data)."""
+    from cosmo.evaluation.intentionqa import kg_from_questions
+    from cosmo.gnn.data import build_hetero
+    from cosmo.ingest.intentionqa import load_questions
+
+    questions = load_questions(shared_data / "intentionqa" / "task1.jsonl", limit=40)
+    return build_hetero(kg_from_questions(questions), pipeline_embedder)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cosmo.core.manifest import read_manifest
 from cosmo.pipeline.engines import LocalEngine, RayEngine
 from cosmo.pipeline.run import PipelineReport, run_pipeline
 from cosmo.pipeline.settings import PipelineSettings
@@ -45,8 +46,9 @@ def test_ray_engine_gives_the_local_answers(
     ray_cluster, local_run, tmp_path: Path, shared_data: Path, gemma_dir: Path, pipeline_embedder
 ) -> None:  # type: ignore[no-untyped-def]
     local_out, local_report = local_run
-    engine = RayEngine(PipelineSettings(engine="ray", workers=2))
+    engine = RayEngine(PipelineSettings(engine="ray", workers=2, refine_batch_size=2))
     spec = tiny_spec(tmp_path, shared_data, gemma_dir)
+    spec.out_dir = f"file://{tmp_path}"  # a URL: workers upload their blocks with fsspec
     report = run_pipeline(spec, engine, embedder=pipeline_embedder)
     engine.close()
     assert ray_cluster.is_initialized()  # the engine leaves a cluster it did not start running
@@ -55,6 +57,16 @@ def test_ray_engine_gives_the_local_answers(
     assert len(lc) > 0 and len(lt) > 0
     pd.testing.assert_frame_equal(lc, rc)
     pd.testing.assert_frame_equal(lt, rt)
+    assert report.paths["triples"] == f"file://{tmp_path}/triples.parquet"
+    assert not [f for f in tmp_path.rglob("*") if f.name.endswith(".tmp")]
+    # refinement's per-candidate stages ran in Ray actors, the global ones in the driver
+    stages = read_manifest(tmp_path / "triples.parquet")["notes"]["stages"]
+    for name in ("validity", "overlap", "similarity"):
+        assert stages[name]["engine"] == "ray" and stages[name]["pool"] == 2, stages
+        assert os.getpid() not in stages[name]["pids"]
+    assert stages["genericness"] == stages["resolution"] == {"engine": "driver"}
+    local = read_manifest(local_out / "triples.parquet")["notes"]["stages"]
+    assert local["similarity"] == {"engine": "local"}
 
 
 def _our_block_workers(temp_dir: Path) -> list[int]:
