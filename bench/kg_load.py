@@ -262,6 +262,18 @@ def neo4j_settings(state: Path, lib_dir: Path, heap: str, pagecache: str) -> Set
     )
 
 
+def backend_server(backend: str, tmp: Path, args: Any, graph: str) -> tuple[Settings, Any]:
+    """Settings and a not yet started server of the benchmark's own for ``backend``, its
+    state under ``tmp`` (``args``: the options of :func:`add_backend_args`)."""
+    if backend == "neo4j":
+        settings = neo4j_settings(
+            tmp / "neo4j", args.neo4j_lib_dir, args.neo4j_heap, args.neo4j_pagecache
+        )
+        return settings, Neo4jServer(settings)
+    settings = Settings(state_dir=tmp / "falkordb", falkordb_port=free_port(), graph=graph)
+    return settings, EmbeddedServer(settings)
+
+
 def as_lists(plan: Plan) -> Plan:
     """The plan as the Neo4j store sends it: rows as lists, queries reading ``row[i]``."""
     out: Plan = []

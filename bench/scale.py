@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kg_load import REPO, add_backend_args, free_port, neo4j_settings, start_console
+from kg_load import REPO, add_backend_args, backend_server, start_console
 from kg_traverse import _triples, build, degree_stats, demo_like, measure, start_nodes, stats_table
 from rich.console import Console
 from rich.table import Table
@@ -53,8 +53,6 @@ from cosmo.core.settings import Settings
 from cosmo.kg.factory import open_async_store, open_store
 from cosmo.kg.falkordb_store import AsyncFalkorDBStore
 from cosmo.kg.loader import load_triples_file
-from cosmo.kg.neo4j_server import Neo4jServer
-from cosmo.kg.server import EmbeddedServer
 from cosmo.kg.store import AsyncGraphStore
 from cosmo.kg.versions import graph_stats
 
@@ -118,14 +116,7 @@ def run_one(
     backend: str, size: int, n_triples: int, starts: Any, path: Path, tmp: Path, args: Any
 ) -> dict[str, Any]:
     """Build, weigh and (for full sizes, given their ``starts``) query and grow one graph."""
-    if backend == "neo4j":
-        settings = neo4j_settings(
-            tmp / "neo4j", args.neo4j_lib_dir, args.neo4j_heap, args.neo4j_pagecache
-        )
-        server: Any = Neo4jServer(settings)
-    else:
-        settings = Settings(state_dir=tmp / "falkordb", falkordb_port=free_port(), graph="scale")
-        server = EmbeddedServer(settings)
+    settings, server = backend_server(backend, tmp, args, "scale")
     server.start()
     try:
         res: dict[str, Any] = {"size": size, "backend": backend, "triples": n_triples}
