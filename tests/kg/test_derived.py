@@ -131,3 +131,31 @@ def test_loads_and_rollback_keep_intention_product_counts(behaviour: Any, tmp_pa
     assert _product_counts(store) == {camp[1]: 4, warm[1]: 3}
     rollback_run(store, rb.run_id)
     assert _product_counts(store) == {camp[1]: 4, warm[1]: 2}
+
+
+def test_a_refresh_in_rounds_of_one_query_writes_what_one_round_writes(
+    behaviour: Any, tmp_path: Path
+) -> None:
+    """Queries are refreshed a round at a time (a first build refreshes all of them): one
+    query per round gives the same edges and counts as every query in one round."""
+    from cosmo.kg.derived import refresh_derived
+
+    store = behaviour
+    f = _file(
+        [
+            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+            ("co_buy", "P1", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
+            ("co_buy", "P3", "P4", "USED_IN_BODY", "cold feet", 0.9, 0.9),
+        ],
+        tmp_path / "f.csv",
+    )
+    run = load_triples_file(store, f)
+    keys = ["winter camping", "warm socks"]
+    whole = _derived(store)
+    assert len(whole) == 3  # two for winter camping, one for warm socks
+    store.execute("MATCH (:Query)-[r]->(:Intention) WHERE r.derived_from IS NOT NULL DELETE r")
+    one = refresh_derived(store, run.run_id, run.seq, "now", keys, batch=1)
+    assert _derived(store) == whole
+    assert (one.queries, one.added, one.kept, one.removed) == (2, 3, 0, 0)
+    again = refresh_derived(store, run.run_id, run.seq, "now", keys, batch=1)
+    assert (again.added, again.kept) == (0, 3) and _derived(store) == whole
