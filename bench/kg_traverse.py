@@ -76,7 +76,7 @@ from cosmo.kg.falkordb_store import FalkorDBStore
 from cosmo.kg.neo4j_import import neo4j_first_build
 from cosmo.kg.neo4j_server import Neo4jServer
 from cosmo.kg.server import EmbeddedServer
-from cosmo.kg.store import AsyncGraphStore, GraphStore
+from cosmo.kg.store import AsyncGraphStore
 from cosmo.kg.versions import graph_stats
 
 TWO_HOP = """MATCH (a:Product {id: $id})-[r]->(i:Intention)<-[r2]-(b:Product)
@@ -204,20 +204,6 @@ def degree_stats(df: pd.DataFrame) -> dict[str, dict[str, float]]:
 # -- building ----------------------------------------------------------------------------------
 
 
-def wait_for_indexes(backend: str, store: GraphStore, timeout: float = 1800) -> None:
-    """Return once every index of ``backend``'s store is online (population finished)."""
-    if backend == "neo4j":
-        store.execute(f"CALL db.awaitIndexes({int(timeout)})")
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = store.query("CALL db.indexes() YIELD status RETURN status")
-        if all(str(r["status"]).upper() == "OPERATIONAL" for r in rows):
-            return
-        time.sleep(0.5)
-    raise TimeoutError("indexes did not come online")
-
-
 def build(backend: str, settings: Settings, server: Any, path: Path) -> float:
     """Build the graph of ``path`` with the backend's first build; seconds taken."""
     t = time.perf_counter()
@@ -233,7 +219,7 @@ def build(backend: str, settings: Settings, server: Any, path: Path) -> float:
             fstore.close()
     store = open_store(settings)
     try:
-        wait_for_indexes(backend, store)
+        store.await_indexes()
         return time.perf_counter() - t
     finally:
         store.close()

@@ -256,6 +256,13 @@ class FalkorDBStore(BatchWrites, Search):
 
         return apply_setup(self, embedding_dim=embedding_dim)
 
+    def await_indexes(
+        self, *, timeout_s: float = 3600.0, say: Callable[[str], None] | None = None
+    ) -> None:
+        from cosmo.kg.setup_falkordb import await_indexes
+
+        await_indexes(self, timeout_s=timeout_s, say=say)
+
     def raw_command(self, *args: Any) -> Any:
         """Send a raw command (``GRAPH.CONSTRAINT``, ``GRAPH.BULK``) to the server."""
         try:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cosmo.core.errors import ConfigError, GraphStoreError, StoreUnavailable
 from cosmo.kg.search import NEO4J, AsyncSearch, Dialect, Search
-from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, refuse_nul
+from cosmo.kg.store import BatchWrites, Health, Row, WriteSummary, await_online, refuse_nul
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, Driver
@@ -221,7 +221,27 @@ class Neo4jStore(BatchWrites, Search):
                 session.execute_write(run_all)
         except Exception as e:
             raise _wrap(e, stmts[0]) from e
+        self.await_indexes()
         return stmts
+
+    def await_indexes(
+        self, *, timeout_s: float = 3600.0, say: Callable[[str], None] | None = None
+    ) -> None:
+        def pending() -> list[str]:
+            rows = self.query(
+                "SHOW INDEXES YIELD name, state, populationPercent WHERE state <> 'ONLINE' "
+                "RETURN name, state, populationPercent AS pct"
+            )
+            failed = [r["name"] for r in rows if r["state"] == "FAILED"]
+            if failed:
+                raise GraphStoreError(
+                    f"Neo4j failed to build the index {', '.join(failed)}; its reason is in "
+                    "the server's debug.log. Drop it (`DROP INDEX <name>`) and run "
+                    "`cosmo kg setup` again"
+                )
+            return [f"{r['name']} {r['state'].lower()} {r['pct'] or 0:.0f}%" for r in rows]
+
+        await_online(pending, timeout_s=timeout_s, say=say)
 
     def health(self) -> Health:
         t = time.perf_counter()

@@ -13,11 +13,12 @@ search) is a method of the store, so callers never write a database's own Cypher
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from cosmo.core.errors import InputError
+from cosmo.core.errors import GraphStoreError, InputError
 
 __all__ = [
     "AsyncGraphStore",
@@ -26,6 +27,7 @@ __all__ = [
     "Health",
     "Row",
     "WriteSummary",
+    "await_online",
     "batched",
     "refuse_nul",
 ]
@@ -153,7 +155,21 @@ class GraphStore(Protocol):
         ...
 
     def setup(self, *, embedding_dim: int | None = None) -> list[str]:
-        """Create constraints and indexes (idempotent); return the statements run."""
+        """Create constraints and indexes (idempotent) and wait until they serve
+        (:meth:`await_indexes`); return the statements run."""
+        ...
+
+    def await_indexes(
+        self, *, timeout_s: float = 3600.0, say: Callable[[str], None] | None = None
+    ) -> None:
+        """Return once every index and constraint serves queries.
+
+        Both databases populate an index created over existing nodes in the background;
+        until it is online a lookup on its property scans the whole label, and a unique
+        constraint is not yet enforced. Raises :class:`GraphStoreError` for an index or
+        constraint the database failed to build, or after ``timeout_s``; ``say`` hears the
+        progress of a wait longer than a few seconds.
+        """
         ...
 
     def health(self) -> Health:
@@ -249,6 +265,32 @@ class BatchWrites:
     ) -> Iterator[WriteSummary]:
         for batch in batched(rows, batch_size):
             yield self.execute(cypher, {**(extra or {}), param: list(batch)})
+
+
+def await_online(
+    pending: Callable[[], list[str]],
+    *,
+    timeout_s: float,
+    say: Callable[[str], None] | None = None,
+    every_s: float = 10.0,
+) -> None:
+    """Poll ``pending`` (what is still building, described for a person; it raises on a
+    failed index) until it is empty: :meth:`GraphStore.await_indexes`' loop, both backends."""
+    start = time.monotonic()
+    told, pause = start, 0.05
+    while building := pending():
+        waited = time.monotonic() - start
+        if waited > timeout_s:
+            raise GraphStoreError(
+                f"indexes still building after {timeout_s:.0f} s: {'; '.join(building)}. "
+                "Queries work meanwhile but scan whole labels; run `cosmo kg setup` again to "
+                "wait longer"
+            )
+        if say is not None and time.monotonic() - told >= every_s:
+            say(f"waiting for indexes ({waited:.0f} s): {'; '.join(building[:3])}")
+            told = time.monotonic()
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:
