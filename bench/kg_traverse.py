@@ -204,19 +204,29 @@ def degree_stats(df: pd.DataFrame) -> dict[str, dict[str, float]]:
 # -- building ----------------------------------------------------------------------------------
 
 
-def build(backend: str, settings: Settings, server: Any, path: Path) -> float:
-    """Build the graph of ``path`` with the backend's first build; seconds taken."""
+def build(
+    backend: str,
+    settings: Settings,
+    server: Any,
+    path: Path,
+    phases: dict[str, float] | None = None,
+) -> float:
+    """Build the graph of ``path`` with the backend's first build; seconds taken (and, into
+    ``phases``, the build's own phase split)."""
     t = time.perf_counter()
     if backend == "neo4j":
-        neo4j_first_build(server, path, overwrite=True, say=lambda _: None)
+        report = neo4j_first_build(server, path, overwrite=True, say=lambda _: None)
     else:
         fstore = FalkorDBStore.from_settings(settings)
         try:
             fstore.clear()
-            if bulk_load_if_empty(fstore, path, settings=settings) is None:
+            if (got := bulk_load_if_empty(fstore, path, settings=settings)) is None:
                 raise RuntimeError("the FalkorDB graph was not empty")
+            report = got
         finally:
             fstore.close()
+    if phases is not None:
+        phases.update({k: round(v, 1) for k, v in report.phases.items()})
     store = open_store(settings)
     try:
         store.await_indexes()
