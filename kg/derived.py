@@ -109,6 +109,8 @@ def refresh_after_load(
 
 def _wanted(store: GraphStore, keys: list[str]) -> dict[tuple[str, str, str], dict[str, Any]]:
     """(query, relation, intention) → the derived edge's weight, plausibility and products."""
+    if not keys:
+        return {}
     bought = store.query(_BOUGHT, {"keys": keys})
     edges: dict[str, list[dict[str, Any]]] = defaultdict(list)
     ids = sorted({r["p"] for r in bought})
@@ -190,7 +192,9 @@ def _refresh_some(
     """Refresh the derived edges of one round of queries, adding to the counts ``out``."""
     have = {(r["k"], r["rel"], r["i"]): r for r in store.query(_QUERY_EDGES, {"keys": keys})}
     direct = {k for (k, _, _), e in have.items() if int(e["n"] or 0) > 0}
-    wanted = {t: a for t, a in _wanted(store, keys).items() if t[0] not in direct}
+    # a query with knowledge of its own gets no derived edge: its products are not even read
+    # (at 10M edges, weighing every bought product's intentions first took hours of Python)
+    wanted = _wanted(store, [k for k in keys if k not in direct])
     plan: dict[str, dict[str, list[dict[str, Any]]]] = {
         rel: {"merge": [], "drop": [], "promote": []} for rel in RELATIONS
     }

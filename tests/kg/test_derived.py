@@ -159,3 +159,37 @@ def test_a_refresh_in_rounds_of_one_query_writes_what_one_round_writes(
     assert (one.queries, one.added, one.kept, one.removed) == (2, 3, 0, 0)
     again = refresh_derived(store, run.run_id, run.seq, "now", keys, batch=1)
     assert (again.added, again.kept) == (0, 3) and _derived(store) == whole
+
+
+def test_a_query_with_knowledge_of_its_own_is_not_weighed(behaviour: Any, tmp_path: Path) -> None:
+    """Its derived edges would be thrown away, so its bought products are not read: at 10M
+    edges, weighing hub products' intentions for such queries took hours."""
+    from cosmo.kg.derived import refresh_derived
+
+    store = behaviour
+    f = _file(
+        [
+            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+            ("co_buy", "P3", "P4", "USED_IN_BODY", "cold feet", 0.9, 0.9),
+            ("search_buy", "warm socks", "P3", "USED_IN_BODY", "cold feet", 0.9, 0.9),
+        ],
+        tmp_path / "f.csv",
+    )
+    run = load_triples_file(store, f)
+    assert {q for q, _, _ in _derived(store)} == {"winter camping"}
+    read: list[dict[str, Any]] = []
+
+    class Recording:  # the real store, with the parameters of every read kept
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def query(self, cypher: str, params: Any = None, **kw: Any) -> Any:
+            read.append(dict(params or {}))
+            return store.query(cypher, params, **kw)
+
+    keys = ["winter camping", "warm socks"]
+    counts = refresh_derived(Recording(), run.run_id, run.seq, "now", keys)  # type: ignore[arg-type]
+    assert (counts.added, counts.kept, counts.removed) == (0, 1, 0)
+    bought = [p["keys"] for p in read if "keys" in p][1:]  # after the queries' own edges
+    assert bought == [["winter camping"]]
+    assert all("P3" not in p.get("ids", []) for p in read)
