@@ -158,6 +158,7 @@ def cells(r: dict[str, Any]) -> list[str]:
     per_edge = r["rss_mb"] * 2**20 / r["relationships"] if r.get("rss_mb") else None
     return [
         r["backend"], f"{r['relationships']:,}", f"{r['nodes']:,}", f"{r['build_s']:.1f}",
+        f"{r['build_phases_s']['derived']:.1f}" if "derived" in r.get("build_phases_s", {}) else "",
         f"{r['rss_mb']:,.0f}" if r.get("rss_mb") else "",
         f"{r['rss_after_queries_mb']:,.0f}" if r.get("rss_after_queries_mb") else "",
         f"{r['disk_mb']:,.0f}", f"{per_edge:.0f}" if per_edge else "",
@@ -168,7 +169,8 @@ def cells(r: dict[str, Any]) -> list[str]:
 
 
 COLUMNS = (
-    *("backend", "rels", "nodes", "build s", "RSS MiB", "RSS after queries", "disk MiB"),
+    *("backend", "rels", "nodes", "build s", "of which derived s", "RSS MiB"),
+    *("RSS after queries", "disk MiB"),
     "B/edge (RSS)",
     *(f"{q} {p} ms" for q in QUERIES for p in ("p50", "p99")),
     *("incr. rows/s", "incr. rels/s", "load avg"),
@@ -188,31 +190,65 @@ def show(console: Console, rows: list[dict[str, Any]]) -> str:
     return "\n".join(md) + "\n"
 
 
+def phases_md(rows: list[dict[str, Any]]) -> str:
+    """Each backend's first-build phases against size, seconds (Markdown, one table each)."""
+    out = []
+    for backend in sorted({r["backend"] for r in rows}):
+        mine = [r for r in rows if r["backend"] == backend and r.get("build_phases_s")]
+        if not mine:
+            continue
+        names = list(mine[0]["build_phases_s"])
+        out.append(f"| {backend} rels | " + " | ".join(names) + " | build s |")
+        out.append("|---" + "|---:" * (len(names) + 1) + "|")
+        for r in mine:
+            cells = [f"{r['build_phases_s'].get(n, 0):.1f}" for n in names]
+            out.append(
+                f"| {r['relationships']:,} | " + " | ".join(cells) + f" | {r['build_s']:.1f} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
 def plot(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """Build time and server memory against relationships, one line per backend (log-log)."""
+    """Build time and memory against relationships, one line per backend (log-log), with a
+    dotted line proportional to size through the smallest point: a curve steeper than it
+    grows faster than linearly. The memory plot adds each data folder on disk (dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     made = []
-    for name, key, label in (
-        ("scaling-time.png", "build_s", "first build, s"),
-        ("scaling-memory.png", "rss_mb", "server RSS after the build, MiB"),
+    for name, keys, label in (
+        ("scaling-time.png", ("build_s",), "first build, s"),
+        ("scaling-memory.png", ("rss_mb", "disk_mb"), "MiB: server RSS after the build, disk"),
     ):
-        fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-        for backend in sorted({r["backend"] for r in rows}):
-            pts = [
-                (r["relationships"], r[key]) for r in rows if r["backend"] == backend and r.get(key)
-            ]
-            if pts:
-                ax.plot(*zip(*pts, strict=True), marker="o", label=backend)
+        fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=100)
+        for key in keys:
+            for backend in sorted({r["backend"] for r in rows}):
+                pts = sorted(
+                    (r["relationships"], r[key])
+                    for r in rows
+                    if r["backend"] == backend and r.get(key)
+                )
+                if not pts:
+                    continue
+                what = "" if key == keys[0] else " (disk)"
+                style = "-" if key == keys[0] else "--"
+                colour = "C0" if backend == "falkordb" else "C1"
+                ax.plot(
+                    *zip(*pts, strict=True), style, color=colour, marker="o", label=backend + what
+                )
+                if key == keys[0]:
+                    (x0, y0), x1 = pts[0], pts[-1][0]
+                    ax.plot([x0, x1], [y0, y0 * x1 / x0], ":", color="grey", linewidth=1)
+        ax.plot([], [], ":", color="grey", label="∝ size (linear)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("relationships")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize="small")
         fig.tight_layout()
         fig.savefig(folder / name)
         plt.close(fig)
@@ -264,7 +300,7 @@ def main() -> None:
     md = show(console, rows)
     if args.report is not None:
         args.report.mkdir(parents=True, exist_ok=True)
-        (args.report / "scaling-table.md").write_text(md)
+        (args.report / "scaling-table.md").write_text(md + "\n" + phases_md(rows))
         for p in plot(rows, args.report):
             console.print(f"wrote {p}", highlight=False)
 
