@@ -93,6 +93,7 @@ def incremental(settings: Settings, size: int, n: int, tmp: Path) -> dict[str, A
         "rows_per_s": round(n / s),
         "rels_created": made,
         "rels_per_s": round(made / s),
+        "phases_s": {k: round(v, 1) for k, v in report.phases.items()},
     }
 
 

@@ -123,8 +123,10 @@ def load_triples(
     if total is not None:  # no batch was written after planning finished
         checkpoint(store, run.id, done, report.written, total_batches=total)
     # derived query → intention edges and intention product counts of what this load wrote
+    t1 = time.perf_counter()
     report.derived = refresh_after_load(store, run.id, run.seq, params["now"])
     report.seconds = time.perf_counter() - t0
+    report.phases.update({"read+plan+writes": t1 - t0, "derived": report.seconds - (t1 - t0)})
     finish_run(store, run.id, report.written, rejected=report.rejected, loaded=report.loaded_rows)
     return report
 
