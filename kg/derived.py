@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,24 +87,34 @@ class DerivedCounts:
 
 
 def refresh_after_load(
-    store: GraphStore, run_id: str, seq: int, now: str, *, first_build: bool = False
+    store: GraphStore,
+    run_id: str,
+    seq: int,
+    now: str,
+    *,
+    first_build: bool = False,
+    touched: tuple[Iterable[str], Iterable[str]] | None = None,
 ) -> DerivedCounts:
     """What every load ends with: the derived edges and intention product counts it affects.
 
-    An incremental load reads the product edges it wrote once, for both: the queries that
-    bought those products and the intentions they point at. A first build affects everything.
+    An incremental load affects the queries that bought the products it wrote knowledge for
+    and the intentions that knowledge points at: ``touched``, the (products, intentions) the
+    loader's plan held, or else read from the graph, every edge the run marked (a scan of all
+    product knowledge, whose cost grows with the graph: at 3M edges 12 s of a 15 s load of
+    20,000 triples). A first build affects everything.
     """
     if first_build:
         keys = [r["key"] for r in store.query("MATCH (q:Query) RETURN q.key AS key")]
         derived = refresh_derived(store, run_id, seq, now, keys)
         refresh_product_counts(store)
         return derived
-    touched = store.query(_TOUCHED, {"run": run_id})
-    products = touched[0]["products"] if touched else []
-    intentions = touched[0]["intentions"] if touched else []
+    if touched is None:
+        rows = store.query(_TOUCHED, {"run": run_id})
+        touched = (rows[0]["products"], rows[0]["intentions"]) if rows else ([], [])
+    products, intentions = sorted(set(touched[0])), sorted(set(touched[1]))
     buyers = store.query(_BUYERS, {"ids": products}) if products else []
     derived = refresh_derived(store, run_id, seq, now, [r["key"] for r in buyers])
-    refresh_product_counts(store, sorted(intentions))
+    refresh_product_counts(store, intentions)
     return derived
 
 

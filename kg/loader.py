@@ -25,7 +25,7 @@ from cosmo.core.text import control_rows
 from cosmo.kg.batches import Planned, run_batches
 from cosmo.kg.derived import DerivedCounts, refresh_after_load
 from cosmo.kg.intentions import IntentionMatcher, Matching
-from cosmo.kg.planner import intention_ids, iter_plan, none_if_missing
+from cosmo.kg.planner import ProductKnowledge, intention_ids, iter_plan, none_if_missing
 from cosmo.kg.queries import Q_CO_BUY, Q_PRODUCTS, Q_QUERIES, Q_SEARCH_BUY
 from cosmo.kg.store import GraphStore, WriteSummary
 from cosmo.kg.validate import RowError, read_triples, refuse_if_too_many
@@ -99,7 +99,8 @@ def load_triples(
         _match(store, good, run.id, matcher, report.phases) if matcher and len(good) else None
     )
     report.aliases_added = len(matching.additions) if matching else 0
-    plan = iter_plan(good, matching)
+    touched = ProductKnowledge()
+    plan = touched.seen(iter_plan(good, matching))
     steps = ((st.cypher, st.rows) for st in plan) if len(good) else iter(())
     total: int | None = None
     done = run.done_batches
@@ -124,7 +125,9 @@ def load_triples(
         checkpoint(store, run.id, done, report.written, total_batches=total)
     # derived query → intention edges and intention product counts of what this load wrote
     t1 = time.perf_counter()
-    report.derived = refresh_after_load(store, run.id, run.seq, params["now"])
+    report.derived = refresh_after_load(
+        store, run.id, run.seq, params["now"], touched=(touched.products, touched.intentions)
+    )
     report.seconds = time.perf_counter() - t0
     report.phases.update({"read+plan+writes": t1 - t0, "derived": report.seconds - (t1 - t0)})
     finish_run(store, run.id, report.written, rejected=report.rejected, loaded=report.loaded_rows)

@@ -277,6 +277,23 @@ def _knowledge(g: pd.DataFrame, sb: pd.Series) -> Iterator[WriteStep]:
         )
 
 
+class ProductKnowledge:
+    """The products and intentions joined by the Product-headed knowledge edges of a plan,
+    gathered as its steps pass (:meth:`seen`): what a load's derived refresh starts from,
+    without scanning the graph's edges for the run's mark."""
+
+    def __init__(self) -> None:
+        self.products: set[str] = set()
+        self.intentions: set[str] = set()
+
+    def seen(self, steps: Iterator[WriteStep]) -> Iterator[WriteStep]:
+        for st in steps:
+            if st.kind == "knowledge" and st.head_label == "Product" and st.columns is not None:
+                self.products.update(st.columns["h"].tolist())
+                self.intentions.update(st.columns["i"].tolist())
+            yield st
+
+
 def intention_ids(good: pd.DataFrame) -> pd.DataFrame:
     """The triples' ``iid``, ``tail`` and ``tail_type`` (the intention each one points at)."""
     return _with_intention_ids(good[["intention_id", "tail", "tail_type"]].copy())

@@ -193,3 +193,43 @@ def test_a_query_with_knowledge_of_its_own_is_not_weighed(behaviour: Any, tmp_pa
     bought = [p["keys"] for p in read if "keys" in p][1:]  # after the queries' own edges
     assert bought == [["winter camping"]]
     assert all("P3" not in p.get("ids", []) for p in read)
+
+
+def test_a_load_refreshes_from_its_plan_what_the_graph_marks_as_its_own(
+    behaviour: Any, tmp_path: Path
+) -> None:
+    """The products and intentions an incremental load's refresh starts from come from its
+    plan, not from a scan of every product edge for the run's mark (a cost that grew with
+    the graph); they are exactly the ones the graph marks."""
+    from cosmo.kg.derived import _TOUCHED
+    from cosmo.kg.planner import ProductKnowledge, iter_plan
+    from cosmo.kg.validate import read_triples
+
+    store = behaviour
+    f = _file(
+        [
+            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+            ("co_buy", "P1", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
+            ("search_buy", "warm socks", "P3", "USED_IN_BODY", "cold feet", 0.9, 0.9),
+        ],
+        tmp_path / "f.csv",
+    )
+    sent: list[str] = []
+
+    class Recording:  # the real store, with every read's text kept
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def query(self, cypher: str, params: Any = None, **kw: Any) -> Any:
+            sent.append(cypher)
+            return store.query(cypher, params, **kw)
+
+    run = load_triples_file(Recording(), f)  # type: ignore[arg-type]
+    assert _TOUCHED not in sent
+    assert run.derived is not None and run.derived.queries == 2  # both queries bought P1..P3
+    marked = store.query(_TOUCHED, {"run": run.run_id})[0]
+    plan = ProductKnowledge()
+    for _ in plan.seen(iter_plan(read_triples(f).frame)):
+        pass
+    assert plan.products == set(marked["products"]) == {"P1", "P2", "P3", "P4"}
+    assert plan.intentions == set(marked["intentions"]) and len(plan.intentions) == 3
