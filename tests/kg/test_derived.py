@@ -32,6 +32,20 @@ def _derived(store: Any) -> dict[tuple[str, str, str], tuple[float, list[str]]]:
     return {(r["q"], r["rel"], r["tail"]): (round(r["w"], 4), sorted(r["src"])) for r in rows}
 
 
+class _Recording:
+    """The real store, with every read's text and parameters kept in ``reads``."""
+
+    def __init__(self, store: Any, reads: list[tuple[str, dict[str, Any]]]) -> None:
+        self._store, self._reads = store, reads
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def query(self, cypher: str, params: Any = None, **kw: Any) -> Any:
+        self._reads.append((cypher, dict(params or {})))
+        return self._store.query(cypher, params, **kw)
+
+
 @pytest.fixture
 def behaviour(store: Any) -> Any:
     load_behaviour(
@@ -177,22 +191,14 @@ def test_a_query_with_knowledge_of_its_own_is_not_weighed(behaviour: Any, tmp_pa
     )
     run = load_triples_file(store, f)
     assert {q for q, _, _ in _derived(store)} == {"winter camping"}
-    read: list[dict[str, Any]] = []
-
-    class Recording:  # the real store, with the parameters of every read kept
-        def __getattr__(self, name: str) -> Any:
-            return getattr(store, name)
-
-        def query(self, cypher: str, params: Any = None, **kw: Any) -> Any:
-            read.append(dict(params or {}))
-            return store.query(cypher, params, **kw)
+    read: list[tuple[str, dict[str, Any]]] = []
 
     keys = ["winter camping", "warm socks"]
-    counts = refresh_derived(Recording(), run.run_id, run.seq, "now", keys)  # type: ignore[arg-type]
+    counts = refresh_derived(_Recording(store, read), run.run_id, run.seq, "now", keys)  # type: ignore[arg-type]
     assert (counts.added, counts.kept, counts.removed) == (0, 1, 0)
-    bought = [p["keys"] for p in read if "keys" in p][1:]  # after the queries' own edges
+    bought = [p["keys"] for _, p in read if "keys" in p][1:]  # after the queries' own edges
     assert bought == [["winter camping"]]
-    assert all("P3" not in p.get("ids", []) for p in read)
+    assert all("P3" not in p.get("ids", []) for _, p in read)
 
 
 def test_a_load_refreshes_from_its_plan_what_the_graph_marks_as_its_own(
@@ -214,18 +220,10 @@ def test_a_load_refreshes_from_its_plan_what_the_graph_marks_as_its_own(
         ],
         tmp_path / "f.csv",
     )
-    sent: list[str] = []
+    sent: list[tuple[str, dict[str, Any]]] = []
 
-    class Recording:  # the real store, with every read's text kept
-        def __getattr__(self, name: str) -> Any:
-            return getattr(store, name)
-
-        def query(self, cypher: str, params: Any = None, **kw: Any) -> Any:
-            sent.append(cypher)
-            return store.query(cypher, params, **kw)
-
-    run = load_triples_file(Recording(), f)  # type: ignore[arg-type]
-    assert _TOUCHED not in sent
+    run = load_triples_file(_Recording(store, sent), f)  # type: ignore[arg-type]
+    assert _TOUCHED not in [cypher for cypher, _ in sent]
     assert run.derived is not None and run.derived.queries == 2  # both queries bought P1..P3
     marked = store.query(_TOUCHED, {"run": run.run_id})[0]
     plan = ProductKnowledge()
