@@ -30,11 +30,9 @@ def test_writes_are_logged_as_effects_and_survive_kill_9(iqa_triples, tmp_path) 
     server.start()
     store = FalkorDBStore.from_settings(settings)
     try:
-        store.setup(embedding_dim=384)
-        deadline = time.monotonic() + 30  # FalkorDB logs a constraint again once it is built
-        while any(c["status"] != "OPERATIONAL" for c in store.query("CALL db.constraints()")):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        store.setup(embedding_dim=384)  # returns once every constraint is built
+        # (FalkorDB logs a constraint again once it is built)
+        assert all(c["status"] == "OPERATIONAL" for c in store.query("CALL db.constraints()"))
         time.sleep(1.5)  # the log is flushed every second
         constraints = _aof(settings.state_dir).count(b"GRAPH.CONSTRAINT")
         store.setup(embedding_dim=384)  # a repeat asks for no constraint again
