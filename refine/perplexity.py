@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from cosmo.core.errors import ModelError
+from cosmo.core.models import LoadsOnUse
 from cosmo.core.records import Candidate
 from cosmo.refine.stage import Dropped, StageReport, StageResult
 from cosmo.refine.text import tail_sentence
@@ -29,7 +30,7 @@ from cosmo.refine.text import tail_sentence
 __all__ = ["PerplexityFilter", "PerplexityScorer", "naive_perplexities"]
 
 
-class PerplexityScorer:
+class PerplexityScorer(LoadsOnUse):
     """Scores texts by perplexity under a causal LM. The model loads on first use.
 
     Args:
@@ -40,6 +41,8 @@ class PerplexityScorer:
         cache_dir: where the packaged Gemma is converted (default: the state folder).
         head_chunk: token positions per output-head matmul (bounds the logits' memory).
     """
+
+    _loaded = ("_model", "_tok")
 
     def __init__(
         self,
@@ -59,13 +62,6 @@ class PerplexityScorer:
         self.cache_dir = cache_dir
         self._model: Any = None
         self._tok: Any = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the loaded model: a copy sent to another process loads its own."""
-        state = dict(self.__dict__)
-        state["_model"] = None
-        state["_tok"] = None
-        return state
 
     def load(self) -> tuple[Any, Any]:
         """Load (once) and return ``(model, tokenizer)``."""
