@@ -71,9 +71,14 @@ def _rewrites_done(store: FalkorDBStore) -> int:
 
 
 def _rewrite_aof(store: FalkorDBStore) -> None:
-    """Rewrite the append-only file now and wait until it finished, successfully."""
+    """Rewrite the append-only file now and wait until it finished, successfully.
+
+    A rewrite already running (the one a first build starts when it ends) is waited for
+    first: the server refuses a second one while it runs.
+    """
+    before = _rewrites_done(store)
     store.raw_command("BGREWRITEAOF")
-    _rewrites_done(store)
+    assert _rewrites_done(store) == before + 1
 
 
 def test_the_server_restarts_after_an_aof_rewrite_that_follows_nul_attempts(tmp_path) -> None:  # type: ignore[no-untyped-def]
