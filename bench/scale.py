@@ -23,6 +23,11 @@ laws and the degree table is printed per size) with cosmo's first build (FalkorD
   intentions) loaded with ``load_triples_file`` (``UNWIND … MERGE`` batches) on top of the
   built graph.
 
+Before the builds of a size, a fresh Python process reads, validates and plans its file (what
+both backends' first builds do before they write): ``{size}-plan.json`` records its seconds and
+its peak resident memory (``VmHWM``), the memory the machine that runs a first build needs
+besides the server's.
+
 Each (size, backend) result is one JSON in ``--out`` (default ``.cosmo/bench/scale``); a rerun
 skips those that exist, so a long run resumes where it stopped. The load average is recorded
 with each. ``--report DIR`` prints the table and writes ``DIR/scaling-time.png`` and
@@ -37,6 +42,7 @@ import gc
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,6 +79,52 @@ def rss_mb(pid: int | None) -> float | None:
 
 def disk_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def _status_mb(field: str) -> float:
+    """This process's ``/proc/self/status`` field ``field`` (``VmRSS``, ``VmHWM``) in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def probe_plan(path: Path) -> dict[str, Any]:
+    """Read, validate and plan ``path`` as a first build does; seconds and memory (MiB).
+
+    Run by :func:`plan_memory` in a process of its own, so that the peak is the plan's and not
+    the benchmark's (which generated the file). ``baseline_mb`` is the process before reading.
+    """
+    from cosmo.kg.planner import plan_writes
+    from cosmo.kg.validate import read_triples, refuse_if_too_many
+
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from here
+    out: dict[str, Any] = {"baseline_mb": _status_mb("VmRSS")}
+    t = time.perf_counter()
+    checked = read_triples(path)
+    refuse_if_too_many(checked, path, max_rejected=0.5)
+    out["read_validate_s"] = round(time.perf_counter() - t, 1)
+    out["after_read_mb"] = _status_mb("VmHWM")
+    t = time.perf_counter()
+    steps = plan_writes(checked.frame)
+    out["plan_s"] = round(time.perf_counter() - t, 1)
+    out["peak_mb"] = _status_mb("VmHWM")
+    out["triples"], out["steps"] = len(checked.frame), len(steps)
+    return out
+
+
+def plan_memory(path: Path, size: int) -> dict[str, Any]:
+    """:func:`probe_plan` of ``path`` in a fresh Python process (this script, ``--probe-plan``)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--probe-plan", str(path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"planning {path} failed:\n{done.stderr[-4000:]}")
+    res = json.loads(done.stdout.strip().splitlines()[-1])
+    res["size"] = size
+    res["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    res["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return res
 
 
 def incremental(settings: Settings, size: int, n: int, tmp: Path) -> dict[str, Any]:
@@ -149,8 +201,31 @@ def run_one(
 
 
 def results(out: Path) -> list[dict[str, Any]]:
+    """The builds' results (``{size}-{backend}.json``), by size then backend."""
     rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-    return sorted(rows, key=lambda r: (r["size"], r["backend"]))
+    return sorted((r for r in rows if "backend" in r), key=lambda r: (r["size"], r["backend"]))
+
+
+def plans(out: Path) -> list[dict[str, Any]]:
+    """The plans' results (``{size}-plan.json``), by size."""
+    return sorted(
+        (json.loads(p.read_text()) for p in out.glob("*-plan.json")), key=lambda r: r["size"]
+    )
+
+
+def plan_cells(r: dict[str, Any]) -> list[str]:
+    """One plan result as its table's cells; B/triple is the peak over the baseline."""
+    per = (r["peak_mb"] - r["baseline_mb"]) * 2**20 / r["triples"]
+    return [
+        f"{r['size']:,}", f"{r['triples']:,}", f"{r['read_validate_s']:.1f}", f"{r['plan_s']:.1f}",
+        f"{r['baseline_mb']:,.0f}", f"{r['peak_mb']:,.0f}", f"{per:,.0f}",
+    ]  # fmt: skip
+
+
+PLAN_COLUMNS = (
+    *("size", "triples", "read+validate s", "plan s"),
+    *("baseline MiB", "peak MiB", "B/triple"),
+)
 
 
 def cells(r: dict[str, Any]) -> list[str]:
@@ -178,15 +253,15 @@ COLUMNS = (
 )
 
 
-def show(console: Console, rows: list[dict[str, Any]]) -> str:
-    """Print the table; return it as Markdown too."""
-    table = Table(title="Scaling: first build, memory, queries (ms), incremental load")
-    for c in COLUMNS:
+def show(console: Console, title: str, columns: tuple[str, ...], rows: list[list[str]]) -> str:
+    """Print a table of ``rows`` (cells); return it as Markdown too."""
+    table = Table(title=title)
+    for c in columns:
         table.add_column(c, justify="left" if c == "backend" else "right")
-    md = ["| " + " | ".join(COLUMNS) + " |", "|---" + "|---:" * (len(COLUMNS) - 1) + "|"]
+    md = ["| " + " | ".join(columns) + " |", "|---" + "|---:" * (len(columns) - 1) + "|"]
     for r in rows:
-        table.add_row(*cells(r))
-        md.append("| " + " | ".join(cells(r)) + " |")
+        table.add_row(*r)
+        md.append("| " + " | ".join(r) + " |")
     console.print(table)
     return "\n".join(md) + "\n"
 
@@ -210,10 +285,13 @@ def phases_md(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def plot(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
+def plot(
+    rows: list[dict[str, Any]], folder: Path, planned: list[dict[str, Any]] | None = None
+) -> list[Path]:
     """Build time and memory against relationships, one line per backend (log-log), with a
     dotted line proportional to size through the smallest point: a curve steeper than it
-    grows faster than linearly. The memory plot adds each data folder on disk (dashed)."""
+    grows faster than linearly. The memory plot adds each data folder on disk (dashed) and
+    the peak of the process that plans the build (``planned``, dash-dotted)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -222,7 +300,11 @@ def plot(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     made = []
     for name, keys, label in (
         ("scaling-time.png", ("build_s",), "first build, s"),
-        ("scaling-memory.png", ("rss_mb", "disk_mb"), "MiB: server RSS after the build, disk"),
+        (
+            "scaling-memory.png",
+            ("rss_mb", "disk_mb"),
+            "MiB: server RSS after the build, disk, plan peak",
+        ),
     ):
         fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=100)
         for key in keys:
@@ -243,6 +325,16 @@ def plot(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
                 if key == keys[0]:
                     (x0, y0), x1 = pts[0], pts[-1][0]
                     ax.plot([x0, x1], [y0, y0 * x1 / x0], ":", color="grey", linewidth=1)
+        rels = {r["size"]: r["relationships"] for r in rows}
+        pts = sorted((rels[p["size"]], p["peak_mb"]) for p in planned or [] if p["size"] in rels)
+        if name == "scaling-memory.png" and pts:
+            ax.plot(
+                *zip(*pts, strict=True),
+                "-.",
+                color="C2",
+                marker="s",
+                label="plan (build's process)",
+            )
         ax.plot([], [], ":", color="grey", label="∝ size (linear)")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -268,15 +360,20 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=20_000, help="triples of the incremental load")
     ap.add_argument("--out", type=Path, default=REPO / ".cosmo" / "bench" / "scale")
     ap.add_argument("--report", type=Path, help="only print the table and write plots here")
+    ap.add_argument("--probe-plan", type=Path, help=argparse.SUPPRESS)  # see plan_memory
     add_backend_args(ap)
     args = ap.parse_args()
+    if args.probe_plan is not None:
+        print(json.dumps(probe_plan(args.probe_plan)))
+        return
     console = start_console()
     console.width = 240
     args.out.mkdir(parents=True, exist_ok=True)
     if args.report is None:
         for size in args.sizes:
             todo = [b for b in args.backends if not (args.out / f"{size}-{b}.json").exists()]
-            if not todo:
+            plan_json = args.out / f"{size}-plan.json"
+            if not todo and plan_json.exists():
                 continue
             with tempfile.TemporaryDirectory(prefix="cosmo-scale-") as tmpd:
                 tmp = Path(tmpd)
@@ -291,20 +388,32 @@ def main() -> None:
                 # the build reads the file back: holding both frames took 20 GiB at 10M
                 del df
                 gc.collect()
+                if not plan_json.exists():
+                    console.print(f"  {size:>10,}  planning in a process of its own ...", highlight=False)  # fmt: skip
+                    plan_res = plan_memory(path, size)
+                    plan_json.write_text(json.dumps(plan_res, indent=1))
+                    console.print(f"  {size:>10,}  plan: {json.dumps(plan_res)}", highlight=False)
                 for b in todo:
                     console.print(f"  {size:>10,}  {b}: building ...", highlight=False)
                     res = run_one(b, size, n_triples, starts, path, tmp, args)
                     res["degrees"] = stats
                     (args.out / f"{size}-{b}.json").write_text(json.dumps(res, indent=1))
                     console.print(f"  {size:>10,}  {b}: {json.dumps({k: v for k, v in res.items() if k not in ('queries', 'degrees')})}", highlight=False)  # fmt: skip
-    rows = results(args.out)
-    md = show(console, rows)
+    rows, planned = results(args.out), plans(args.out)
+    title = "Scaling: first build, memory, queries (ms), incremental load"
+    md = show(console, title, COLUMNS, [cells(r) for r in rows])
+    title = "The build's own process: reading, validating and planning the file"
+    md_plans = (
+        show(console, title, PLAN_COLUMNS, [plan_cells(p) for p in planned]) if planned else ""
+    )
     if args.report is not None:
         args.report.mkdir(parents=True, exist_ok=True)
-        (args.report / "scaling-table.md").write_text(md + "\n" + phases_md(rows))
-        for p in plot(rows, args.report):
+        (args.report / "scaling-table.md").write_text(
+            md + "\n" + phases_md(rows) + ("\n" + md_plans if md_plans else "")
+        )
+        for p in plot(rows, args.report, planned):
             console.print(f"wrote {p}", highlight=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
