@@ -285,13 +285,20 @@ def phases_md(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _proportional(ax: Any, pts: list[tuple[int, float]]) -> None:
+    """A dotted line proportional to size, from the first of ``pts`` to the last's size."""
+    (x0, y0), x1 = pts[0], pts[-1][0]
+    ax.plot([x0, x1], [y0, y0 * x1 / x0], ":", color="grey", linewidth=1)
+
+
 def plot(
     rows: list[dict[str, Any]], folder: Path, planned: list[dict[str, Any]] | None = None
 ) -> list[Path]:
     """Build time and memory against relationships, one line per backend (log-log), with a
     dotted line proportional to size through the smallest point: a curve steeper than it
     grows faster than linearly. The memory plot adds each data folder on disk (dashed) and
-    the peak of the process that plans the build (``planned``, dash-dotted)."""
+    the peak of the process that plans the build (``planned``, dash-dotted, with its own
+    dotted line)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -323,8 +330,7 @@ def plot(
                     *zip(*pts, strict=True), style, color=colour, marker="o", label=backend + what
                 )
                 if key == keys[0]:
-                    (x0, y0), x1 = pts[0], pts[-1][0]
-                    ax.plot([x0, x1], [y0, y0 * x1 / x0], ":", color="grey", linewidth=1)
+                    _proportional(ax, pts)
         rels = {r["size"]: r["relationships"] for r in rows}
         pts = sorted((rels[p["size"]], p["peak_mb"]) for p in planned or [] if p["size"] in rels)
         if name == "scaling-memory.png" and pts:
@@ -335,6 +341,7 @@ def plot(
                 marker="s",
                 label="plan (build's process)",
             )
+            _proportional(ax, pts)
         ax.plot([], [], ":", color="grey", label="∝ size (linear)")
         ax.set_xscale("log")
         ax.set_yscale("log")
