@@ -66,10 +66,15 @@ _PRODUCT_EDGES = (
     "UNWIND $ids AS pid MATCH (p:Product {id: pid})-[r]->(i:Intention) "
     "RETURN pid AS p, type(r) AS rel, i.id AS i, r.typicality AS ty, r.plausibility AS pl"
 )
-_QUERY_EDGES = (
-    "UNWIND $keys AS k MATCH (q:Query {key: k})-[r]->(i:Intention) "
-    "RETURN k, type(r) AS rel, i.id AS i, r.derived_from AS df, size(r.sources) AS n"
-)
+_QUERY_EDGES = """UNWIND $keys AS k
+MATCH (q:Query {key: k})-[r]->(i:Intention)
+WITH k, type(r) AS rel, i.id AS i, r.derived_from AS df, coalesce(size(r.sources), 0) AS n
+WITH k, max(n) > 0 AS direct,
+     collect(CASE WHEN n = 0 OR df IS NOT NULL THEN {rel: rel, i: i, df: df, n: n} END) AS edges
+RETURN k, direct, edges"""
+"""Per query: whether it has knowledge of its own, and only the edges a refresh may change
+(derived ones, and own ones still marked derived). Aggregated on the server: a hub query's
+thousands of own edges used to come back row by row, 3.5 s of a 4.5 s refresh at 3M edges."""
 
 
 @dataclass
@@ -201,8 +206,9 @@ def _refresh_some(
     store: GraphStore, keys: list[str], out: DerivedCounts, extra: dict[str, Any]
 ) -> None:
     """Refresh the derived edges of one round of queries, adding to the counts ``out``."""
-    have = {(r["k"], r["rel"], r["i"]): r for r in store.query(_QUERY_EDGES, {"keys": keys})}
-    direct = {k for (k, _, _), e in have.items() if int(e["n"] or 0) > 0}
+    rows = store.query(_QUERY_EDGES, {"keys": keys})
+    direct = {r["k"] for r in rows if r["direct"]}
+    have = {(r["k"], e["rel"], e["i"]): e for r in rows for e in r["edges"]}
     # a query with knowledge of its own gets no derived edge: its products are not even read
     # (at 10M edges, weighing every bought product's intentions first took hours of Python)
     wanted = _wanted(store, [k for k in keys if k not in direct])
@@ -210,7 +216,7 @@ def _refresh_some(
         rel: {"merge": [], "drop": [], "promote": []} for rel in RELATIONS
     }
     for (k, rel, i), e in have.items():
-        own = int(e["n"] or 0) > 0
+        own = int(e["n"]) > 0
         if own and e["df"] is not None:
             plan[rel]["promote"].append({"q": k, "i": i})
         elif not own and (k, rel, i) not in wanted:

@@ -178,7 +178,7 @@ def test_a_refresh_in_rounds_of_one_query_writes_what_one_round_writes(
 def test_a_query_with_knowledge_of_its_own_is_not_weighed(behaviour: Any, tmp_path: Path) -> None:
     """Its derived edges would be thrown away, so its bought products are not read: at 10M
     edges, weighing hub products' intentions for such queries took hours."""
-    from cosmo.kg.derived import refresh_derived
+    from cosmo.kg.derived import _BOUGHT, refresh_derived
 
     store = behaviour
     f = _file(
@@ -196,9 +196,34 @@ def test_a_query_with_knowledge_of_its_own_is_not_weighed(behaviour: Any, tmp_pa
     keys = ["winter camping", "warm socks"]
     counts = refresh_derived(_Recording(store, read), run.run_id, run.seq, "now", keys)  # type: ignore[arg-type]
     assert (counts.added, counts.kept, counts.removed) == (0, 1, 0)
-    bought = [p["keys"] for _, p in read if "keys" in p][1:]  # after the queries' own edges
+    bought = [p["keys"] for cypher, p in read if cypher == _BOUGHT]
     assert bought == [["winter camping"]]
     assert all("P3" not in p.get("ids", []) for _, p in read)
+
+
+def test_a_refresh_reads_back_only_the_edges_it_may_change(behaviour: Any, tmp_path: Path) -> None:
+    """A query's own knowledge edges stay on the server: per query, the refresh gets whether
+    it has any, and only its derived edges (at 3M edges, hub queries' own edges coming back
+    row by row were three quarters of an incremental load's refresh)."""
+    from cosmo.kg.derived import _QUERY_EDGES
+
+    store = behaviour
+    f = _file(
+        [
+            ("co_buy", "P1", "P2", "USED_FOR_EVE", "camping in cold weather", 0.9, 0.8),
+            ("co_buy", "P1", "P4", "CAPABLE_OF", "keeping the head warm", 0.7, 0.4),
+            ("search_buy", "warm socks", "P3", "USED_IN_BODY", "cold feet", 0.9, 0.9),
+            ("search_buy", "warm socks", "P3", "USED_FOR_FUNC", "keeping feet dry", 0.8, 0.7),
+        ],
+        tmp_path / "f.csv",
+    )
+    load_triples_file(store, f)
+    keys = ["winter camping", "warm socks"]
+    got = {r["k"]: r for r in store.query(_QUERY_EDGES, {"keys": keys})}
+    assert got["warm socks"]["direct"] is True and got["warm socks"]["edges"] == []
+    assert got["winter camping"]["direct"] is False
+    edges = sorted((e["rel"], e["n"], sorted(e["df"])) for e in got["winter camping"]["edges"])
+    assert edges == [("CAPABLE_OF", 0, ["P1"]), ("USED_FOR_EVE", 0, ["P1", "P2"])]
 
 
 def test_a_load_refreshes_from_its_plan_what_the_graph_marks_as_its_own(
