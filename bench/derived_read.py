@@ -7,7 +7,7 @@ An incremental load's refresh (``kg/derived.py``) reads, for every query that bo
 product the load wrote knowledge for, whether the query has knowledge of its own and its
 derived edges. It used to read every edge of those queries, one row each (``ROW_PER_EDGE``
 below, kept here as the baseline); it now gets one row per query, aggregated on the server
-(``kg.derived._QUERY_EDGES``). For each size and backend this builds the demo-like graph of
+(``kg.derived.query_edges``). For each size and backend this builds the demo-like graph of
 ``bench/kg_traverse.py`` with cosmo's first build, loads the 20,000 triples
 ``bench/scale.py`` loads, and times both reads over the keys that load's refresh read, in
 rounds of 1,000 keys as the refresh does, alternating the two ``--rounds`` times on the same
@@ -30,7 +30,7 @@ from kg_load import add_backend_args, backend_server, start_console
 from kg_traverse import _triples, build, demo_like
 from rich.table import Table
 
-from cosmo.kg.derived import _BUYERS, _QUERY_EDGES, DERIVED_BATCH
+from cosmo.kg.derived import _BUYERS, DERIVED_BATCH, query_edges
 from cosmo.kg.factory import open_store
 from cosmo.kg.loader import load_triples_file
 from cosmo.kg.planner import ProductKnowledge, iter_plan
@@ -52,11 +52,9 @@ def row_per_edge(store: GraphStore, keys: list[str]) -> tuple[set[str], set[Any]
 
 
 def aggregated(store: GraphStore, keys: list[str]) -> tuple[set[str], set[Any]]:
-    """cosmo's read: one row per query."""
-    rows = store.query(_QUERY_EDGES, {"keys": keys})
-    return {r["k"] for r in rows if r["direct"]}, {
-        (r["k"], e["rel"], e["i"]) for r in rows for e in r["edges"]
-    }
+    """cosmo's read (one row per query): :func:`cosmo.kg.derived.query_edges`."""
+    direct, have = query_edges(store, keys)
+    return direct, set(have)
 
 
 def timed_read(store: GraphStore, read: Any, keys: list[str]) -> tuple[float, Any]:

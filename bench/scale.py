@@ -57,6 +57,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cosmo.core.settings import Settings
+from cosmo.kg.bulk import await_log_rewrite
 from cosmo.kg.factory import open_async_store, open_store
 from cosmo.kg.falkordb_store import AsyncFalkorDBStore, FalkorDBStore
 from cosmo.kg.loader import load_triples_file
@@ -66,11 +67,12 @@ from cosmo.kg.versions import graph_stats
 QUERIES = ("2-hop", "cobuy_explained", "navigate")
 
 
-def rss_mb(pid: int | None) -> float | None:
-    """Resident memory of process ``pid`` in MiB (None when it is gone)."""
+def rss_mb(pid: int | str | None, field: str = "VmRSS") -> float | None:
+    """Resident memory of process ``pid`` (``"self"``: this one) in MiB, or another
+    ``/proc/<pid>/status`` field such as ``VmHWM``, its peak; None when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return round(int(line.split()[1]) / 1024, 1)
     except (OSError, ValueError):
         return None
@@ -79,14 +81,6 @@ def rss_mb(pid: int | None) -> float | None:
 
 def disk_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
-
-
-def _status_mb(field: str) -> float:
-    """This process's ``/proc/self/status`` field ``field`` (``VmRSS``, ``VmHWM``) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def probe_plan(path: Path) -> dict[str, Any]:
@@ -100,16 +94,16 @@ def probe_plan(path: Path) -> dict[str, Any]:
 
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from here
-    out: dict[str, Any] = {"baseline_mb": _status_mb("VmRSS")}
+    out: dict[str, Any] = {"baseline_mb": rss_mb("self")}
     t = time.perf_counter()
     checked = read_triples(path)
     refuse_if_too_many(checked, path, max_rejected=0.5)
     out["read_validate_s"] = round(time.perf_counter() - t, 1)
-    out["after_read_mb"] = _status_mb("VmHWM")
+    out["after_read_mb"] = rss_mb("self", "VmHWM")
     t = time.perf_counter()
     steps = plan_writes(checked.frame)
     out["plan_s"] = round(time.perf_counter() - t, 1)
-    out["peak_mb"] = _status_mb("VmHWM")
+    out["peak_mb"] = rss_mb("self", "VmHWM")
     out["triples"], out["steps"] = len(checked.frame), len(steps)
     return out
 
@@ -149,20 +143,15 @@ def incremental(settings: Settings, size: int, n: int, tmp: Path) -> dict[str, A
     }
 
 
-def settled(store: Any, timeout_s: float = 1800.0) -> float:
-    """Wait until a FalkorDB server rewrites its append-only file no more (a first build ends
-    by asking for one); seconds waited. Until then the old log and the new one are both on
-    disk: at 10M edges 1.4 GiB instead of 0.5. Other stores: 0."""
+def settled(store: Any) -> float:
+    """Seconds waited until a FalkorDB server rewrites its append-only file no more (a first
+    build ends by asking for one): until then the old log and the new one are both on disk,
+    at 10M edges 1.4 GiB instead of 0.5. Other stores: 0."""
     if not isinstance(store, FalkorDBStore):
         return 0.0
     t = time.perf_counter()
-    while True:
-        info = store.raw_command("INFO", "persistence")
-        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
-            return round(time.perf_counter() - t, 1)
-        if time.perf_counter() - t > timeout_s:
-            raise RuntimeError(f"the AOF rewrite still runs after {timeout_s:.0f} s")
-        time.sleep(0.5)
+    await_log_rewrite(store)
+    return round(time.perf_counter() - t, 1)
 
 
 def patient_store(settings: Settings) -> AsyncGraphStore:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cosmo.core.errors import CosmoError, InputError
+from cosmo.core.errors import CosmoError, GraphStoreError, InputError
 from cosmo.kg.bulk_binary import (
     BulkWriter,
     Ragged,
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from cosmo.kg.falkordb_store import FalkorDBStore
 
 __all__ = [
+    "await_log_rewrite",
     "bulk_load_if_empty",
     "edge_tables",
     "write_bulk_csvs",
@@ -316,6 +317,19 @@ def background_saves_held(store: FalkorDBStore) -> Iterator[None]:
                 store.raw_command("BGREWRITEAOF")
         except CosmoError as e:  # a server gone (the build says why) or a rewrite running
             log.warning("after the first build: %s", e)
+
+
+def await_log_rewrite(store: FalkorDBStore, *, timeout_s: float = 1800.0) -> dict[str, Any]:
+    """Wait until the server rewrites its append-only file no more (none running or
+    scheduled; a first build ends by asking for one); its ``INFO persistence`` then."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        info: dict[str, Any] = store.raw_command("INFO", "persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            return info
+        if time.monotonic() > deadline:
+            raise GraphStoreError(f"the AOF rewrite still runs after {timeout_s:.0f} s")
+        time.sleep(0.1)
 
 
 def _config_value(reply: Any) -> str:

@@ -202,13 +202,21 @@ def refresh_derived(
     return out
 
 
+def query_edges(
+    store: GraphStore, keys: list[str]
+) -> tuple[set[str], dict[tuple[str, str, str], dict[str, Any]]]:
+    """Of the queries ``keys``: those with knowledge of their own, and the edges a refresh may
+    change by (query, relation, intention), each ``{df: derived_from, n: its sources}``."""
+    rows = store.query(_QUERY_EDGES, {"keys": keys})
+    direct = {r["k"] for r in rows if r["direct"]}
+    return direct, {(r["k"], e["rel"], e["i"]): e for r in rows for e in r["edges"]}
+
+
 def _refresh_some(
     store: GraphStore, keys: list[str], out: DerivedCounts, extra: dict[str, Any]
 ) -> None:
     """Refresh the derived edges of one round of queries, adding to the counts ``out``."""
-    rows = store.query(_QUERY_EDGES, {"keys": keys})
-    direct = {r["k"] for r in rows if r["direct"]}
-    have = {(r["k"], e["rel"], e["i"]): e for r in rows for e in r["edges"]}
+    direct, have = query_edges(store, keys)
     # a query with knowledge of its own gets no derived edge: its products are not even read
     # (at 10M edges, weighing every bought product's intentions first took hours of Python)
     wanted = _wanted(store, [k for k in keys if k not in direct])
@@ -222,10 +230,9 @@ def _refresh_some(
         elif not own and (k, rel, i) not in wanted:
             plan[rel]["drop"].append({"q": k, "i": i})
     for (k, rel, i), a in sorted(wanted.items()):
-        e = have.get((k, rel, i))
         row = {"q": k, "i": i, "w": round(a["w"], 6), "pl": round(a["pl"], 6)}
         plan[rel]["merge"].append({**row, "from": sorted(a["from"])})
-        if e is None:
+        if (k, rel, i) not in have:
             out.added += 1
             out.by_relation[rel] = out.by_relation.get(rel, 0) + 1
         else:

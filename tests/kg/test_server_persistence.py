@@ -60,14 +60,11 @@ def test_writes_are_logged_as_effects_and_survive_kill_9(iqa_triples, tmp_path) 
 
 def _rewrites_done(store: FalkorDBStore) -> int:
     """AOF rewrites finished so far, once none is running or scheduled."""
-    deadline = time.monotonic() + 60
-    while True:
-        info = store.client.connection.info("persistence")
-        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
-            assert info["aof_last_bgrewrite_status"] == "ok"
-            return int(info["aof_rewrites"])
-        assert time.monotonic() < deadline, "the AOF rewrite did not finish"
-        time.sleep(0.1)
+    from cosmo.kg.bulk import await_log_rewrite
+
+    info = await_log_rewrite(store, timeout_s=60)
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    return int(info["aof_rewrites"])
 
 
 def _rewrite_aof(store: FalkorDBStore) -> None:
